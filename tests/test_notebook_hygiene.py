@@ -1,0 +1,100 @@
+"""Every notebook in book/ is a test, so every notebook must be stored as a complete, clean run.
+
+nbval compares stored and fresh outputs only for cells that carry an execution count: a notebook committed
+without outputs would pass nbval while checking nothing. These checks close that hole and keep diffs clean.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+BOOK = Path(__file__).resolve().parents[1] / "book"
+NOTEBOOKS = sorted(BOOK.glob("*.ipynb"))
+CHAPTERS = [p for p in NOTEBOOKS if p.name.startswith("ch")]
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def code_cells(nb: dict) -> list[dict]:
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def tags(cell: dict) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def test_there_are_notebooks():
+    assert CHAPTERS, f"no chapter notebooks found in {BOOK}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_execution_counts_are_1_to_n_in_order(path):
+    counts = [c.get("execution_count") for c in code_cells(load(path))]
+    missing = [i for i, c in enumerate(counts) if c is None]
+    assert not missing, f"{path.name}: code cells {missing} have no execution count (never run): run `make notebooks`"
+    assert counts == list(range(1, len(counts) + 1)), (
+        f"{path.name}: execution counts {counts} are not 1..n in order: run `make notebooks`"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_stored_error_unless_tagged(path):
+    for i, cell in enumerate(load(path)["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if "raises-exception" in tags(cell):
+            assert errors, f"{path.name} cell {i}: tagged raises-exception but stores no error"
+        else:
+            assert not errors, (
+                f"{path.name} cell {i}: stored error {errors[0].get('ename')}: {errors[0].get('evalue')}"
+            )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_volatile_metadata(path):
+    nb = load(path)
+    for i, cell in enumerate(nb["cells"]):
+        assert "execution" not in cell.get("metadata", {}), (
+            f"{path.name} cell {i}: execution timestamps stored; refresh with `make notebooks`"
+        )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_glue_cells_ignore_output(path):
+    """glue stores raw PNG bytes that nbval would compare byte for byte; such cells must be ignored."""
+    for i, cell in enumerate(code_cells(load(path))):
+        for out in cell.get("outputs", []):
+            if any(k.startswith("application/papermill.record/image") for k in out.get("data", {})):
+                assert "nbval-ignore-output" in tags(cell), (
+                    f"{path.name} code cell {i}: glues a figure but lacks the nbval-ignore-output tag"
+                )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_most_cells_are_compared(path):
+    """A notebook whose every cell is ignored would again check nothing."""
+    cells = code_cells(load(path))
+    compared = [c for c in cells if c.get("outputs") and not {"nbval-ignore-output", "nbval-skip"} & set(tags(c))]
+    assert len(compared) >= max(1, len(cells) // 4), (
+        f"{path.name}: only {len(compared)} of {len(cells)} code cells have outputs that nbval compares"
+    )
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_checks_its_claims(path):
+    """Each chapter asserts what its prose claims, in hidden cells."""
+    hidden_asserts = [c for c in code_cells(load(path))
+                      if "remove-cell" in tags(c) and "assert" in "".join(c["source"])]
+    assert hidden_asserts, f"{path.name}: no hidden (remove-cell) cell asserts the chapter's claims"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_size(path):
+    size = path.stat().st_size
+    assert size < 3_000_000, f"{path.name}: {size / 1e6:.1f} MB; lower the figure dpi"

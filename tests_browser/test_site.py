@@ -1,0 +1,210 @@
+"""Browser tests of the built book (``_build/html``), in a real headless Chromium.
+
+For every page in ``_toc.yml``: HTTP 200, no console errors beyond a short allowlist, every equation
+rendered by MathJax without error nodes, every image decoded, and no request leaving 127.0.0.1.
+Search must find a term from Chapter 1.
+
+Run after ``jupyter-book build .`` (``make test`` does). Without Debian's chromium these tests skip with a
+reason, except under ``CI=true``, where they are required.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+
+# Console errors that the Jupyter Book 1 stack itself emits on a healthy page (documented in
+# shared/reference/testing-notes.md section 4). Anything else fails the test.
+CONSOLE_ALLOWLIST = [
+    re.compile(r"Identifier 'THEBE_JS_URL' has already been declared"),  # sphinx-thebe config emitted twice
+    re.compile(r"Got invalid theme mode"),  # fresh browser profile without a stored theme preference
+]
+
+
+def toc_pages() -> list[str]:
+    """HTML paths of every document in _toc.yml, in reading order."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    pages = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                pages.append(entry["file"])
+            walk(entry.get("sections"))
+            walk(entry.get("chapters"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return [re.sub(r"\.(md|ipynb)$", "", p) + ".html" for p in pages]
+
+
+PAGES = toc_pages()
+
+
+def _require_browser():
+    if not Path(CHROMIUM).exists():
+        reason = f"Debian chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if IN_CI:
+            pytest.fail(reason + "; browser tests are required when CI=true")
+        pytest.skip(reason)
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        message = "python playwright is not installed (pip install -r requirements.txt)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    if not (HTML / "index.html").exists():
+        pytest.fail(f"{HTML / 'index.html'} missing: build the book first (jupyter-book build .)")
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest output readable
+        pass
+
+
+@pytest.fixture(scope="session")
+def server():
+    _require_browser()
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+class PageVisit:
+    """A page opened with every non-loopback request blocked and recorded."""
+
+    def __init__(self, browser, url):
+        self.context = browser.new_context()
+        self.page = self.context.new_page()
+        self.external: list[str] = []
+        self.console_errors: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.console_errors.append(str(e)))
+        self.page.route("**/*", self._route)
+        self.response = self.page.goto(url, wait_until="load")
+
+    def _route(self, route):
+        host = urlparse(route.request.url).hostname
+        if route.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            self.external.append(route.request.url)
+            route.abort()
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser, server):
+    visits = []
+
+    def _open(path):
+        v = PageVisit(browser, f"{server}/{path}")
+        visits.append(v)
+        return v
+
+    yield _open
+    for v in visits:
+        v.close()
+
+
+def unexpected(errors):
+    return [e for e in errors if not any(p.search(e) for p in CONSOLE_ALLOWLIST)]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page(visit, path):
+    v = visit(path)
+    assert v.response is not None and v.response.status == 200, f"{path}: HTTP {v.response and v.response.status}"
+    page = v.page
+    # MathJax (served from _static/mathjax) typesets every equation; wait until it has finished.
+    has_math = page.evaluate("document.querySelectorAll('.math, .MathJax, script[type^=\"math/tex\"]').length") > 0
+    if has_math:
+        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
+        page.evaluate("MathJax.startup.promise")
+        rendered = page.evaluate("document.querySelectorAll('mjx-container').length")
+        assert rendered > 0, f"{path}: page has math but MathJax rendered none"
+        errors = page.evaluate(
+            "Array.from(document.querySelectorAll('mjx-merror, .MathJax_Error, mjx-container [data-mjx-error]'))"
+            ".map(e => e.getAttribute('data-mjx-error') || e.textContent)")
+        assert not errors, f"{path}: MathJax errors: {errors[:5]}"
+        raw = page.evaluate("Array.from(document.querySelectorAll('.math')).filter("
+                            "e => !e.querySelector('mjx-container')).length")
+        assert raw == 0, f"{path}: {raw} equations were left untypeset"
+    broken = page.evaluate(
+        "Promise.all(Array.from(document.images).map(async img => {"
+        "  try { if (!img.complete) await new Promise(r => {img.onload = r; img.onerror = r;});"
+        "        await img.decode(); return img.naturalWidth > 0 ? null : img.src; }"
+        "  catch (e) { return img.currentSrc || img.src; } })).then(r => r.filter(x => x))")
+    assert not broken, f"{path}: images that failed to decode: {broken}"
+    page.wait_for_timeout(200)
+    assert not v.external, f"{path}: requests left the machine: {v.external}"
+    assert not unexpected(v.console_errors), f"{path}: console errors: {unexpected(v.console_errors)}"
+
+
+def test_search_finds_chapter_1_term(visit):
+    v = visit("search.html?q=odds")
+    v.page.wait_for_selector("#search-results ul.search li", timeout=20000)
+    links = v.page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.href)")
+    assert any("ch01_regression_vs_classification" in link for link in links), links
+    assert not v.external, v.external
+
+
+def test_chapter_page_screenshot(visit):
+    """Keep a screenshot of Chapter 1 for the record (and to show the page renders as a whole)."""
+    v = visit("book/ch01_regression_vs_classification.html")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    target = SCREENSHOTS / "ch01.png"
+    v.page.screenshot(path=str(target), full_page=False)
+    assert target.stat().st_size > 10_000
+
+
+def test_site_has_no_external_script_or_stylesheet():
+    """Belt and braces: no built page references a script or stylesheet on another host."""
+    if not (HTML / "index.html").exists():
+        pytest.fail("build the book first")
+    offenders = []
+    pattern = re.compile(r"<(?:script|link)[^>]+(?:src|href)=\"(https?:)?//(?!127\.0\.0\.1|localhost)[^\"]+\"")
+    for page in HTML.rglob("*.html"):
+        for match in pattern.finditer(page.read_text(encoding="utf-8", errors="replace")):
+            tag = match.group(0)
+            if "rel=\"canonical\"" in tag or "rel=\"author\"" in tag:
+                continue
+            offenders.append(f"{page.relative_to(HTML)}: {tag[:120]}")
+    assert not offenders, offenders[:10]
+
