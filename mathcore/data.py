@@ -90,7 +90,7 @@ def _check_nonnegative_float(value, name: str) -> float:
 # Synthetic height/weight data (Chapter 1 onwards)
 # --------------------------------------------------------------------------------------------------
 
-#: Parameters of the synthetic height/weight generator: two Gaussian classes with a *shared* covariance,
+#: The synthetic height/weight generator draws two Gaussian classes with a *shared* covariance,
 #: so the Bayes posterior p(t=1 | x) is exactly a logistic function of x (the model is correctly specified).
 HEIGHT_WEIGHT_PARAMS = {
     "mean_1": np.array([175.0, 75.0]),  # class t=1, "group A": height in cm, weight in kg
