@@ -54,6 +54,7 @@ def toc_pages() -> list[str]:
 
 
 PAGES = toc_pages()
+NOTEBOOK_PAGES = [p for p in PAGES if (ROOT / p.replace(".html", ".ipynb")).exists()]
 
 
 def _require_browser():
@@ -185,13 +186,40 @@ def test_search_finds_chapter_1_term(visit):
     assert not v.external, v.external
 
 
-def test_chapter_page_screenshot(visit):
-    """Keep a screenshot of Chapter 1 for the record (and to show the page renders as a whole)."""
+@pytest.mark.parametrize("path", NOTEBOOK_PAGES)
+def test_notebook_page_has_download_and_launch_buttons(visit, server, path):
+    """A reader must be able to download the notebook or open it in Binder or Colab."""
+    v = visit(path)
+    page = v.page
+    stem = Path(path).stem
+    download = page.eval_on_selector_all("a.btn-download-source-button", "els => els.map(e => e.href)")
+    assert any(href.endswith(f"{stem}.ipynb") for href in download), f"{path}: no .ipynb download button"
+    ipynb = next(href for href in download if href.endswith(f"{stem}.ipynb"))
+    response = page.request.get(ipynb)
+    assert response.status == 200 and b'"cells"' in response.body(), f"{path}: download link broken: {ipynb}"
+    for title, host in (("Launch on Binder", "mybinder.org"), ("Launch on Colab", "colab.research.google.com")):
+        hrefs = page.eval_on_selector_all(f'a[title="{title}"]', "els => els.map(e => e.href)")
+        assert hrefs and urlparse(hrefs[0]).hostname == host and stem in hrefs[0], f"{path}: no '{title}' button"
+
+
+def test_chapter_screenshots_light_and_dark(visit):
+    """Chapter 1 renders in both colour modes; the screenshots are kept in _build/screenshots/."""
     v = visit("book/ch01_regression_vs_classification.html")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    target = SCREENSHOTS / "ch01.png"
-    v.page.screenshot(path=str(target), full_page=False)
-    assert target.stat().st_size > 10_000
+    sizes = {}
+    for mode in ("light", "dark"):
+        v.page.evaluate(f"document.documentElement.dataset.theme = '{mode}'; "
+                        f"document.documentElement.dataset.mode = '{mode}'")
+        v.page.wait_for_timeout(300)
+        background = v.page.evaluate("getComputedStyle(document.body).backgroundColor")
+        sizes[mode] = background
+        target = SCREENSHOTS / f"ch01_{mode}.png"
+        v.page.screenshot(path=str(target), full_page=False)
+        assert target.stat().st_size > 10_000
+    assert sizes["light"] != sizes["dark"], f"dark mode did not change the page background: {sizes}"
+    figures = v.page.evaluate("Array.from(document.querySelectorAll('img')).filter("
+                              "i => i.src.includes('/_images/') || i.src.startsWith('data:image')).length")
+    assert figures >= 3, f"expected at least 3 figures on chapter 1, found {figures}"
 
 
 def test_site_has_no_external_script_or_stylesheet():
