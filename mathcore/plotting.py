@@ -259,7 +259,7 @@ def plot_timeline(ax, events: Sequence[tuple[int, str]]):
         ax.plot([year, year], [0, 0.55 * up], color=PALETTE["neutral"], lw=0.8)
         ax.plot([year], [0], "o", color=PALETTE["class1"], ms=5)
         ax.text(year, 0.62 * up, f"{year}\n{text}" if up > 0 else f"{text}\n{year}",
-                ha="center", va="bottom" if up > 0 else "top", fontsize=8)
+                ha="center", va="bottom" if up > 0 else "top", fontsize=9)
     span = max(years) - min(years)
     ax.set_xlim(min(years) - 0.12 * span, max(years) + 0.12 * span)
     ax.set_ylim(-1.6, 1.6)
