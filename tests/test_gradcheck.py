@@ -190,6 +190,12 @@ def test_logistic_gradient_agrees_on_random_data(n, d, seed):
     t = rng.random(n)  # soft labels work too
     w = rng.normal(size=d)
     result = check_gradient("logistic", X, t, w)
-    assert result.agrees(1e-8), result.max_rel_error
+    # Symbolic code and autograd evaluate the same formula: they agree to rounding.
+    assert relative_error(result.symbolic, result.autograd) < 1e-12
+    # Central differences carry an absolute error of about eps**2 * f''' + ulp / eps (~1e-11 here), so
+    # near a stationary point (tiny gradient) a *relative* error can exceed 1e-8 without anything being
+    # wrong: measure it against max(1, |gradient|).
+    scale = max(1.0, float(np.abs(result.autograd).max()))
+    assert np.abs(result.finite_diff - result.autograd).max() <= 1e-8 * scale, result.max_rel_error
     expected = X.T @ (scipy.special.expit(X @ w) - t) / n
     assert np.allclose(result.symbolic, expected, rtol=1e-13, atol=1e-15)
