@@ -12,35 +12,42 @@ One idea per module:
   ``mathcore.parallel``: the data-parallel gradient on ``torch.distributed``.
 
 The most used names are re-exported here, e.g. ``mathcore.LogisticRegression`` and ``mathcore.sigmoid``.
+Submodules are imported lazily, on first use: ``import mathcore`` itself is instant, and a worker process
+that only needs ``mathcore.parallel`` does not pay for SymPy and scikit-learn.
 """
 
-from . import data, device, functional, gradcheck, plotting, symbolic
-from .device import default_device, describe_device, resolve_device, synchronize
-from .functional import (
-    binary_cross_entropy_with_logits,
-    log_sigmoid,
-    log_softmax,
-    logit,
-    logsumexp,
-    mse,
-    relu,
-    sigmoid,
-    softmax,
-    softmax_cross_entropy_with_logits,
-    softplus,
-)
-from .gradcheck import check_gradient, finite_difference_gradient
-from .models import MLP, LogisticRegression, SeparationWarning, SoftmaxRegression, train_mlp
-from .symbolic import verify
+from importlib import import_module
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "data", "device", "functional", "gradcheck", "plotting", "symbolic",
-    "default_device", "describe_device", "resolve_device", "synchronize",
-    "binary_cross_entropy_with_logits", "log_sigmoid", "log_softmax", "logit", "logsumexp", "mse", "relu",
-    "sigmoid", "softmax", "softmax_cross_entropy_with_logits", "softplus",
-    "check_gradient", "finite_difference_gradient",
-    "LogisticRegression", "SoftmaxRegression", "MLP", "SeparationWarning", "train_mlp",
-    "verify",
-]
+_SUBMODULES = ("bench", "data", "device", "functional", "gradcheck", "models", "optim", "parallel",
+               "plotting", "symbolic")
+
+_EXPORTS = {
+    "default_device": "device", "describe_device": "device", "resolve_device": "device",
+    "synchronize": "device",
+    "binary_cross_entropy_with_logits": "functional", "log_sigmoid": "functional",
+    "log_softmax": "functional", "logit": "functional", "logsumexp": "functional", "mse": "functional",
+    "relu": "functional", "sigmoid": "functional", "softmax": "functional",
+    "softmax_cross_entropy_with_logits": "functional", "softplus": "functional",
+    "check_gradient": "gradcheck", "finite_difference_gradient": "gradcheck",
+    "LogisticRegression": "models", "SoftmaxRegression": "models", "MLP": "models",
+    "SeparationWarning": "models", "train_mlp": "models",
+    "verify": "symbolic",
+}
+
+__all__ = [*_SUBMODULES, *_EXPORTS]
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return import_module(f"{__name__}.{name}")
+    if name in _EXPORTS:
+        value = getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        globals()[name] = value  # cache: later lookups skip this function
+        return value
+    raise AttributeError(f"module 'mathcore' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
