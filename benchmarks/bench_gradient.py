@@ -1,0 +1,343 @@
+"""One full-batch logistic-regression gradient against the machine's memory bandwidth.
+
+    g = X.T @ (sigmoid(X @ w) - t)        (gradient of the summed loss)
+
+For N in {1e4, 1e5, 1e6} x D in {10, 100} x {float64, float32} this times
+
+* NumPy:      the one-liner, and the one-pass row-blocked variant
+              (``mathcore.bench.logistic_gradient_blocked``) with and without
+              its cache prefetch;
+* torch CPU:  the same three;
+* torch CUDA: the one-liner on data already on the GPU (when CUDA is
+              available), with the host-to-device copy of X and t timed apart.
+
+Achieved bandwidth = compulsory bytes (N*D + N) * itemsize / median time, and
+its fraction of the machine's read bandwidth (``torch.sum`` over a large
+array) and copy bandwidth (``copy_``, read + write counted), both measured in
+the same run by ``mathcore.bench.measure_bandwidth``: in a separate process
+before and after the gradients (the larger of the two medians is the
+ceiling, so the fractions are conservative). On a GPU the ceilings are
+measured inside the CUDA worker.
+
+Method (see the project's performance notes):
+
+* each library family runs in its own subprocess with the thread-pool
+  variables set to ``--threads`` (default: all usable CPUs), because NumPy's
+  OpenBLAS and torch's OpenMP pools fight when mixed in one process;
+* for one size, the variants of a family are timed *interleaved* (one call of
+  each in turn, round after round), so that they are compared under the same
+  conditions on a shared machine; medians of at least 9 rounds (21 when a
+  call takes under 10 ms) after 2 warm-up rounds;
+* every result is checked against a float64 reference of the same library;
+* a row whose IQR exceeds 10 % of its median is flagged "noisy".
+
+Usage::
+
+    python benchmarks/bench_gradient.py            # full run, ~2-5 min on 2 cores
+    python benchmarks/bench_gradient.py --quick    # CI smoke run, < 60 s
+    python benchmarks/bench_gradient.py --out DIR --threads 2
+
+Results: ``gradient.json`` and ``gradient.md`` in ``benchmarks/results/``
+(``benchmarks/results/tmp/`` with ``--quick``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402
+
+NAME = "gradient"
+FULL_SIZES = [(10_000, 10), (10_000, 100), (100_000, 10), (100_000, 100), (1_000_000, 10), (1_000_000, 100)]
+QUICK_SIZES = [(10_000, 10), (10_000, 100), (100_000, 100)]
+DTYPES = ("float64", "float32")
+FAMILIES = ("numpy", "torch-cpu", "torch-cuda")
+NOISY = 0.10  # IQR / median above this flags a row
+
+
+# ---------------------------------------------------------------------------
+# worker side (runs in a fresh subprocess, one library family)
+# ---------------------------------------------------------------------------
+
+
+def _time_interleaved(fns, *, warmup, repeats, sync):
+    """Time several functions round-robin; return {name: Timing}."""
+    from mathcore.bench import Timing
+
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    sync()
+    samples = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            sync()
+            start = time.perf_counter()
+            fn()
+            sync()
+            samples[name].append(time.perf_counter() - start)
+    return {name: Timing.from_samples(s) for name, s in samples.items()}
+
+
+def _variants(family, X, w, t):
+    """The functions to compare for one family, on data already in place."""
+    from mathcore import bench
+
+    if family == "numpy":
+        return {
+            "one-liner": lambda: bench._grad_numpy(X, w, t),
+            "blocked": lambda: bench._grad_blocked(X, w, t, prefetch=False),
+            "blocked+prefetch": lambda: bench._grad_blocked(X, w, t, prefetch=True),
+        }
+    if family == "torch-cpu":
+        return {
+            "one-liner": lambda: bench._grad_torch(X, w, t),
+            "blocked": lambda: bench._grad_blocked(X, w, t, prefetch=False),
+            "blocked+prefetch": lambda: bench._grad_blocked(X, w, t, prefetch=True),
+        }
+    return {"one-liner": lambda: bench._grad_torch(X, w, t)}
+
+
+def _rel_err(g, ref):
+    import numpy as np
+
+    g = g.detach().cpu().numpy() if hasattr(g, "detach") else g
+    ref = ref.detach().cpu().numpy() if hasattr(ref, "detach") else ref
+    return float(np.max(np.abs(g.astype(np.float64) - ref)) / np.max(np.abs(ref)))
+
+
+def worker(family, spec):
+    """Measure one family; return a JSON-ready dict."""
+    import numpy as np
+    import torch
+
+    from mathcore import bench
+
+    out = {"family": family, "load_start": os.getloadavg()[0], "ceilings": [], "rows": []}
+    dev = torch.device("cuda") if family == "torch-cuda" else None
+    sync = (lambda: torch.cuda.synchronize(dev)) if dev is not None else (lambda: None)
+    if family == "torch-cuda":
+        out["ceilings"].append(bench.measure_bandwidth("cuda", spec["gpu_nbytes"], repeats=21))
+    out["threads"] = torch.get_num_threads() if family != "numpy" else bench._blas_threads()
+    out["block_rows"] = {}
+
+    for dtype in DTYPES:
+        for N, D in spec["sizes"]:
+            X, w, t = bench.make_problem(N, D, dtype, seed=0)
+            if family == "numpy":
+                ref = bench._grad_numpy(*(a.astype(np.float64) for a in (X, w, t)))
+                data = (X, w, t)
+            else:
+                Xt, wt, tt = (torch.from_numpy(a) for a in (X, w, t))
+                ref = bench._grad_torch(*(a.double() for a in (Xt, wt, tt)))
+                data = (Xt, wt, tt)
+            transfer = None
+            if family == "torch-cuda":
+                transfer = bench.time_function(
+                    lambda Xt=Xt, tt=tt: (Xt.to(dev), tt.to(dev)), device=dev, repeats=9
+                )
+                data = tuple(a.to(dev) for a in data)
+            fns = _variants(family, *data)
+            probe = bench.time_function(fns["one-liner"], warmup=1, repeats=3, device=dev).median
+            repeats = max(spec["repeats"], 21 if probe < 0.01 else 9)
+            timings = _time_interleaved(fns, warmup=2, repeats=repeats, sync=sync)
+            for attempt in range(2):  # one rerun if a row is noisy
+                if all(tm.iqr / tm.median <= NOISY for tm in timings.values()) or attempt == 1:
+                    break
+                retry = _time_interleaved(fns, warmup=1, repeats=repeats, sync=sync)
+                timings = {k: min(timings[k], retry[k], key=lambda tm: tm.iqr / tm.median) for k in timings}
+            nbytes = bench.cost_model(N, D, dtype)["compulsory_bytes"]
+            for variant, fn in fns.items():
+                tm = timings[variant]
+                out["rows"].append(
+                    {
+                        "family": family,
+                        "variant": variant,
+                        "N": N,
+                        "D": D,
+                        "dtype": dtype,
+                        "compulsory_bytes": nbytes,
+                        "timing": tm.as_dict(),
+                        "median_s": tm.median,
+                        "gbps": nbytes / tm.median / 1e9,
+                        "iqr_rel": tm.iqr / tm.median,
+                        "rel_err_vs_float64": _rel_err(fn(), ref),
+                        "transfer_s": transfer.median if transfer is not None else None,
+                        "block_rows": bench._default_block_rows(D, np.dtype(dtype).itemsize)
+                        if variant.startswith("blocked")
+                        else None,
+                    }
+                )
+            del X, w, t, data, fns, ref
+            if family == "torch-cuda":
+                torch.cuda.empty_cache()
+            print(f"  {family:10s} {dtype} N={N:>8} D={D:>3}: "
+                  + ", ".join(f"{k} {v.median * 1e3:.3g} ms" for k, v in timings.items()), flush=True)
+
+    if family == "torch-cuda":
+        out["ceilings"].append(bench.measure_bandwidth("cuda", spec["gpu_nbytes"], repeats=21))
+    out["load_end"] = os.getloadavg()[0]
+    return out
+
+
+def ceiling_worker(spec):
+    from mathcore import bench
+
+    return {"load": os.getloadavg()[0], **bench.measure_bandwidth("cpu", spec["cpu_nbytes"], repeats=21)}
+
+
+# ---------------------------------------------------------------------------
+# driver side
+# ---------------------------------------------------------------------------
+
+
+def _run(kind, spec, args, tmp):
+    result = Path(tmp) / f"{kind}.json"
+    argv = [str(Path(__file__).resolve()), "--worker", kind, "--spec", json.dumps(spec), "--result", str(result)]
+    return common.run_worker(argv, threads=args.threads, timeout=args.timeout, result_path=result)
+
+
+def _fmt(x, digits=3):
+    return None if x is None else float(f"{x:.{digits}g}")
+
+
+def build_markdown(record):
+    cpu = record["ceilings"]["cpu"]
+    lines = [
+        "Compulsory bytes = (N*D + N) * itemsize (X and t read once). "
+        "% read / % copy = achieved GB/s as a fraction of the ceilings below, measured in the same run.",
+        "",
+        "## Ceilings",
+        "",
+        common.markdown_table(
+            ["device", "probe", "array", "read GB/s", "copy GB/s", "read IQR/med", "copy IQR/med"],
+            [
+                [c["device"], c["when"], f"{c['nbytes'] // 2**20} MiB", _fmt(c["read_gbps"]), _fmt(c["copy_gbps"]),
+                 _fmt(c["read_iqr_rel"], 2), _fmt(c["copy_iqr_rel"], 2)]
+                for c in record["ceilings"]["all"]
+            ],
+        ),
+        "",
+        f"CPU ceiling used: read {cpu['read_gbps']:.1f} GB/s, copy {cpu['copy_gbps']:.1f} GB/s "
+        f"(the larger medians of the before/after probes, {record['threads']} threads).",
+    ]
+    if record["ceilings"].get("cuda"):
+        g = record["ceilings"]["cuda"]
+        lines.append(f"CUDA ceiling used: read {g['read_gbps']:.0f} GB/s, copy {g['copy_gbps']:.0f} GB/s.")
+    else:
+        lines.append("CUDA: not measured (no CUDA device on this machine).")
+    lines += ["", "## Headline: N=1e6, D=100", ""]
+    for dtype in DTYPES:
+        best = [r for r in record["rows"] if r["N"] == 1_000_000 and r["D"] == 100 and r["dtype"] == dtype
+                and r["family"] != "torch-cuda"]
+        if best:
+            b = max(best, key=lambda r: r["frac_read"])
+            naive = next(r for r in best if r["family"] == "torch-cpu" and r["variant"] == "one-liner")
+            lines.append(
+                f"- {dtype}, best CPU: {b['family']} {b['variant']} {b['median_s'] * 1e3:.1f} ms = "
+                f"{b['frac_read'] * 100:.0f} % of read bandwidth (torch one-liner: {naive['frac_read'] * 100:.0f} %)"
+            )
+    if not any(r["N"] == 1_000_000 for r in record["rows"]):
+        lines.append("- not in this run (--quick)")
+    lines += ["", "## All rows", ""]
+    rows = []
+    for r in record["rows"]:
+        note = "noisy" if r["iqr_rel"] > NOISY else ""
+        rows.append([
+            r["family"], r["variant"], f"{r['N']:.0e}".replace("+0", ""), r["D"], r["dtype"],
+            _fmt(r["median_s"] * 1e3), _fmt(r["timing"]["min"] * 1e3), _fmt(r["iqr_rel"], 2), r["timing"]["n"],
+            _fmt(r["gbps"]), round(100 * r["frac_read"]), round(100 * r["frac_copy"]),
+            f"{r['rel_err_vs_float64']:.0e}", _fmt(r["transfer_s"] * 1e3 if r["transfer_s"] else None), note,
+        ])
+    lines.append(common.markdown_table(
+        ["family", "variant", "N", "D", "dtype", "median ms", "min ms", "IQR/med", "n", "GB/s",
+         "% read", "% copy", "rel err", "H2D ms", "note"], rows))
+    lines += ["", "Load averages (1 min) per worker: " + ", ".join(
+        f"{w['family']} {w['load_start']:.2f}->{w['load_end']:.2f}" for w in record["workers"]) + "."]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    common.add_common_args(parser)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads per worker (default: all usable CPUs)")
+    parser.add_argument("--repeats", type=int, default=9, help="timed rounds, at least 9 (21 under 10 ms)")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed per worker")
+    parser.add_argument("--worker", choices=[*FAMILIES, "ceiling"], help=argparse.SUPPRESS)
+    parser.add_argument("--spec", help=argparse.SUPPRESS)
+    parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker:  # child process
+        spec = json.loads(args.spec)
+        res = ceiling_worker(spec) if args.worker == "ceiling" else worker(args.worker, spec)
+        args.result.write_text(json.dumps(res))
+        return 0
+
+    import torch
+
+    if args.threads is None:
+        args.threads = common.machine_info()["usable_cpus"]
+    spec = {
+        "sizes": QUICK_SIZES if args.quick else FULL_SIZES,
+        "repeats": max(9, args.repeats),
+        "cpu_nbytes": (128 if args.quick else 512) * 2**20,
+        "gpu_nbytes": (256 if args.quick else 1024) * 2**20,
+    }
+    families = ["numpy", "torch-cpu"] + (["torch-cuda"] if torch.cuda.is_available() else [])
+    meta = common.run_metadata({"threads_per_worker": args.threads, "quick": args.quick})
+    out = common.out_dir(args)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"bench_gradient: CPU ceilings (before), {args.threads} threads", flush=True)
+        before = _run("ceiling", spec, args, tmp)
+        workers = []
+        for fam in families:
+            print(f"bench_gradient: {fam}", flush=True)
+            workers.append(_run(fam, spec, args, tmp))
+        print("bench_gradient: CPU ceilings (after)", flush=True)
+        after = _run("ceiling", spec, args, tmp)
+
+    before["when"], after["when"] = "before", "after"
+    cpu = {k: max(before[k], after[k]) for k in ("read_gbps", "copy_gbps")}
+    ceilings = {"cpu": cpu, "all": [before, after], "cuda": None}
+    for w in workers:
+        if w["family"] == "torch-cuda":
+            for c, when in zip(w["ceilings"], ("start of CUDA worker", "end of CUDA worker"), strict=True):
+                c["when"] = when
+                ceilings["all"].append(c)
+            ceilings["cuda"] = {k: max(c[k] for c in w["ceilings"]) for k in ("read_gbps", "copy_gbps")}
+    rows = []
+    for w in workers:
+        ceil = ceilings["cuda"] if w["family"] == "torch-cuda" else cpu
+        for r in w["rows"]:
+            r["frac_read"] = r["gbps"] / ceil["read_gbps"]
+            r["frac_copy"] = r["gbps"] / ceil["copy_gbps"]
+            rows.append(r)
+    record = {
+        "meta": meta,
+        "spec": spec,
+        "threads": args.threads,
+        "ceilings": ceilings,
+        "workers": [{k: w[k] for k in ("family", "threads", "load_start", "load_end")} for w in workers],
+        "rows": rows,
+        "wall_s": time.perf_counter() - started,
+    }
+    meta["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    paths = common.write_results(out, NAME, record, build_markdown(record),
+                                 "Benchmark: one full-batch logistic gradient vs memory bandwidth")
+    print(f"bench_gradient: {record['wall_s']:.0f} s; wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,395 @@
+"""Tests of mathcore.optim: objectives (values, gradients, Hessians) and the four solvers."""
+
+import numpy as np
+import pytest
+import torch
+
+from mathcore import optim
+
+F64 = torch.float64
+
+
+def make_binary(n=300, d=4, seed=0, scale=1.0, dtype=F64):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, d, generator=g, dtype=F64) * scale
+    w = torch.randn(d, generator=g, dtype=F64)
+    t = (torch.rand(n, generator=g, dtype=F64) < torch.sigmoid(X @ w - 0.3)).to(F64)
+    return X.to(dtype), t.to(dtype)
+
+
+def make_multiclass(n=300, d=3, k=4, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, d, generator=g, dtype=F64)
+    W = torch.randn(k, d, generator=g, dtype=F64)
+    y = torch.multinomial(torch.softmax(X @ W.T, dim=1), 1, generator=g)[:, 0]
+    return X, y
+
+
+def reference_binary(theta, X, t, lam, fit_intercept):
+    """The documented objective, written with autograd-friendly torch ops."""
+    d = X.shape[1]
+    w = theta[:d]
+    z = X @ w + (theta[d] if fit_intercept else 0.0)
+    n = X.shape[0]
+    return (torch.nn.functional.softplus(z) - t * z).mean() + lam / (2 * n) * (w @ w)
+
+
+def reference_softmax(theta, X, y, k, lam, fit_intercept):
+    n, d = X.shape
+    M = theta.view(k, d + int(fit_intercept))
+    W = M[:, :d]
+    Z = X @ W.T + (M[:, d] if fit_intercept else 0.0)
+    return torch.nn.functional.cross_entropy(Z, y) + lam / (2 * n) * (W * W).sum()
+
+
+# --------------------------------------------------------------------------- #
+# Objectives
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("lam", [0.0, 2.5])
+def test_logistic_value_grad_hessian_match_autograd(fit_intercept, lam):
+    X, t = make_binary()
+    obj = optim.LogisticObjective(X, t, lam=lam, fit_intercept=fit_intercept, block_rows=64)
+    theta = torch.randn(obj.n_params, dtype=F64, generator=torch.Generator().manual_seed(1))
+    f, g = obj.value_grad(theta)
+    H = obj.hessian(theta)
+
+    th = theta.clone().requires_grad_(True)
+    f_ref = reference_binary(th, X, t, lam, fit_intercept)
+    (g_ref,) = torch.autograd.grad(f_ref, th)
+    H_ref = torch.autograd.functional.hessian(lambda v: reference_binary(v, X, t, lam, fit_intercept), theta)
+
+    torch.testing.assert_close(f, f_ref.detach(), rtol=1e-13, atol=0)
+    torch.testing.assert_close(obj.value(theta), f_ref.detach(), rtol=1e-13, atol=0)
+    torch.testing.assert_close(g, g_ref, rtol=1e-11, atol=1e-14)
+    torch.testing.assert_close(H, H_ref, rtol=1e-11, atol=1e-14)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("lam", [0.0, 2.5])
+def test_softmax_value_grad_hessian_match_autograd(fit_intercept, lam):
+    X, y = make_multiclass()
+    k = 4
+    obj = optim.SoftmaxObjective(X, y, k, lam=lam, fit_intercept=fit_intercept, block_rows=50)
+    theta = torch.randn(obj.n_params, dtype=F64, generator=torch.Generator().manual_seed(2))
+    f, g = obj.value_grad(theta)
+
+    def ref(v):
+        return reference_softmax(v, X, y, k, lam, fit_intercept)
+
+    th = theta.clone().requires_grad_(True)
+    f_ref = ref(th)
+    (g_ref,) = torch.autograd.grad(f_ref, th)
+    torch.testing.assert_close(f, f_ref.detach(), rtol=1e-13, atol=0)
+    torch.testing.assert_close(g, g_ref, rtol=1e-11, atol=1e-14)
+
+    # The Hessian equals autograd's on directions that change the model (orthogonal
+    # to "same vector added to every class" on unpenalised coordinates); those null
+    # directions get a positive curvature so Newton's system is solvable.
+    H = obj.hessian(theta)
+    H_ref = torch.autograd.functional.hessian(ref, theta)
+    C = obj.n_cols
+    free = torch.ones(C, dtype=F64)
+    if lam > 0:
+        free[:] = 0.0
+        if fit_intercept:
+            free[-1] = 1.0
+    P = torch.kron(torch.full((k, k), 1.0 / k, dtype=F64), torch.diag(free))
+    Q = torch.eye(k * C, dtype=F64) - P
+    torch.testing.assert_close(Q @ H @ Q, Q @ H_ref @ Q, rtol=1e-10, atol=1e-13)
+    torch.testing.assert_close(H, H.T)
+    assert torch.linalg.eigvalsh(H)[0] > 0
+    # the gradient never has a component along the null directions
+    assert float((P @ g).abs().max()) < 1e-14
+
+
+def test_blocked_equals_unblocked_and_minibatch_of_all_rows():
+    X, t = make_binary(n=1001, d=5)
+    theta = torch.linspace(-1, 1, 6, dtype=F64)
+    one = optim.LogisticObjective(X, t, lam=1.0, block_rows=10_000)
+    many = optim.LogisticObjective(X, t, lam=1.0, block_rows=7)
+    f1, g1 = one.value_grad(theta)
+    f2, g2 = many.value_grad(theta)
+    torch.testing.assert_close(f1, f2, rtol=1e-14, atol=0)
+    torch.testing.assert_close(g1, g2, rtol=1e-12, atol=1e-15)
+    f3, g3 = many.value_grad(theta, rows=torch.arange(1001))
+    torch.testing.assert_close(f1, f3, rtol=1e-14, atol=0)
+    torch.testing.assert_close(g1, g3, rtol=1e-12, atol=1e-15)
+    torch.testing.assert_close(one.hessian(theta), many.hessian(theta), rtol=1e-12, atol=1e-15)
+
+
+def test_minibatch_keeps_full_data_penalty_weight():
+    X, t = make_binary(n=100, d=3)
+    obj = optim.LogisticObjective(X, t, lam=4.0)
+    theta = torch.tensor([0.5, -1.0, 2.0, 0.3], dtype=F64)
+    rows = torch.tensor([3, 17, 42])
+    f = obj.value(theta, rows=rows)
+    sub = optim.LogisticObjective(X[rows], t[rows], lam=4.0 * 3 / 100)  # same lam/N
+    torch.testing.assert_close(f, sub.value(theta), rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_extreme_logits_stay_finite_and_exact(dtype):
+    X = torch.tensor([[1.0], [1.0], [-1.0], [-1.0]], dtype=dtype)
+    t = torch.tensor([1.0, 0.0, 1.0, 0.0], dtype=dtype)
+    obj = optim.LogisticObjective(X, t, fit_intercept=False)
+    w = torch.tensor([1000.0], dtype=dtype)  # z = +-1000
+    f, g = obj.value_grad(w)
+    # rows 2 and 3 are wrong by a margin of 1000: loss 1000 each, the others 0
+    torch.testing.assert_close(f, torch.tensor(500.0, dtype=dtype))
+    assert torch.isfinite(g).all()
+    torch.testing.assert_close(g, torch.tensor([0.5], dtype=dtype))  # (0 + 1 + 1 + 0) / 4
+    H = obj.hessian(w)
+    assert torch.isfinite(H).all()
+
+
+def test_lipschitz_bounds_the_hessian():
+    X, t = make_binary(n=200, d=3, scale=3.0)
+    obj = optim.LogisticObjective(X, t, lam=2.0)
+    L = obj.lipschitz()
+    for seed in range(5):
+        theta = torch.randn(4, dtype=F64, generator=torch.Generator().manual_seed(seed)) * 0.1
+        assert float(torch.linalg.eigvalsh(obj.hessian(theta))[-1]) <= L * (1 + 1e-12)
+    # without penalty, at theta = 0 every s_i = 1/4, so the bound is attained
+    obj0 = optim.LogisticObjective(X, t)
+    lam_max = float(torch.linalg.eigvalsh(obj0.hessian(torch.zeros(4, dtype=F64)))[-1])
+    assert lam_max == pytest.approx(obj0.lipschitz(), rel=1e-10)
+
+    Xm, y = make_multiclass()
+    sobj = optim.SoftmaxObjective(Xm, y, 4, lam=1.0)
+    Lm = sobj.lipschitz()
+    theta = torch.zeros(sobj.n_params, dtype=F64)
+    # compare with the real Hessian (without the null-space term): Q H Q
+    H = sobj.hessian(theta)
+    P = torch.kron(torch.full((4, 4), 0.25, dtype=F64), torch.diag(torch.tensor([0, 0, 0, 1.0], dtype=F64)))
+    Q = torch.eye(16, dtype=F64) - P
+    assert float(torch.linalg.eigvalsh(Q @ H @ Q)[-1]) <= Lm
+
+
+def test_separation_certificates():
+    X = torch.tensor([[-2.0], [-1.0], [1.0], [2.0]], dtype=F64)
+    t = torch.tensor([0.0, 0.0, 1.0, 1.0], dtype=F64)
+    obj = optim.LogisticObjective(X, t)
+    assert obj.min_margin(torch.tensor([1.0, 0.0], dtype=F64)) == pytest.approx(1.0)
+    assert obj.min_margin(torch.tensor([-1.0, 0.0], dtype=F64)) < 0
+    assert obj.separates(torch.tensor([1.0, 0.0], dtype=F64))
+    # the scores rank the classes correctly; only the intercept is off: still a proof
+    assert obj.separates(torch.tensor([1.0, 5.0], dtype=F64))
+    assert not obj.separates(torch.tensor([-1.0, 0.0], dtype=F64))
+    # without intercept the threshold is 0
+    no_b = optim.LogisticObjective(X, t, fit_intercept=False)
+    assert no_b.separates(torch.tensor([1.0], dtype=F64))
+    overlap = optim.LogisticObjective(X, torch.tensor([0.0, 1.0, 0.0, 1.0], dtype=F64))
+    assert not overlap.separates(torch.tensor([1.0, 0.0], dtype=F64))
+
+    # three classes on a line: class 0 (left) is cut off, classes 1 and 2 overlap
+    Xm = torch.tensor([[-5.0], [-4.0], [0.0], [1.0], [0.5], [1.5]], dtype=F64)
+    y = torch.tensor([0, 0, 1, 2, 2, 1])
+    sobj = optim.SoftmaxObjective(Xm, y, 3)
+    theta = torch.tensor([-2.0, 0.0, 1.0, 0.0, 1.0, 0.0], dtype=F64)  # rows [w_k, b_k]
+    assert sobj.separated_classes(theta) == [0]
+    assert sobj.separated_classes(torch.zeros(6, dtype=F64)) == []
+
+
+def test_objective_rejects_bad_arguments():
+    X, t = make_binary(n=10, d=2)
+    with pytest.raises(ValueError, match="lam"):
+        optim.LogisticObjective(X, t, lam=-1.0)
+    with pytest.raises(ValueError, match="shapes"):
+        optim.LogisticObjective(X, t[:-1])
+    with pytest.raises(TypeError, match="t: expected dtype"):
+        optim.LogisticObjective(X, t.float())
+    with pytest.raises(TypeError, match="int64"):
+        optim.SoftmaxObjective(X, t, 2)
+    with pytest.raises(ValueError, match="n_classes"):
+        optim.SoftmaxObjective(X, t.long(), 1)
+    with pytest.raises(ValueError, match="theta0"):
+        optim.lbfgs(optim.LogisticObjective(X, t), theta0=torch.zeros(5, dtype=F64))
+
+
+# --------------------------------------------------------------------------- #
+# Solvers
+# --------------------------------------------------------------------------- #
+@pytest.fixture(scope="module")
+def problem():
+    X, t = make_binary(n=400, d=5, seed=3)
+    obj = optim.LogisticObjective(X, t, lam=1.0)
+    theta_star, hist = optim.newton(obj, tol=1e-13)
+    assert hist.converged
+    return obj, theta_star, hist.loss[-1]
+
+
+def test_newton_and_lbfgs_reach_the_optimum(problem):
+    obj, theta_star, f_star = problem
+    for solver in (optim.newton, optim.lbfgs):
+        theta, hist = solver(obj, tol=1e-10)
+        assert hist.converged, hist.message
+        assert hist.grad_norm[-1] <= 1e-10 or "machine precision" in hist.message
+        torch.testing.assert_close(theta, theta_star, rtol=1e-8, atol=1e-9)
+        assert hist.loss[-1] - f_star < 1e-14
+
+
+def test_newton_converges_quadratically(problem):
+    obj, _, _ = problem
+    _, hist = optim.newton(obj, tol=1e-12)
+    assert hist.n_iter <= 8
+    g = hist.grad_norm
+    # once close, each step roughly squares the gradient norm
+    k = next(i for i, v in enumerate(g) if v < 1e-3)
+    if k + 1 < len(g) and g[k + 1] > 1e-15:
+        assert g[k + 1] < 10 * g[k] ** 1.5
+
+
+def test_gradient_descent_reaches_the_optimum(problem):
+    obj, theta_star, f_star = problem
+    theta, hist = optim.gradient_descent(obj, tol=1e-7, max_iter=5000)
+    assert hist.converged
+    assert hist.loss[-1] - f_star < 1e-12
+    torch.testing.assert_close(theta, theta_star, rtol=0, atol=1e-5)
+    # with the step 1/L the loss never increases
+    assert all(b <= a + 1e-15 for a, b in zip(hist.loss, hist.loss[1:], strict=False))
+
+
+def test_sgd_reaches_the_optimum_to_a_looser_tolerance(problem):
+    obj, theta_star, f_star = problem
+    theta, hist = optim.sgd(obj, batch_size=50, max_iter=200, tol=0.0, lr_decay=0.1, seed=0)
+    assert not hist.converged and hist.n_iter == 200
+    assert hist.loss[-1] - f_star < 1e-5
+    torch.testing.assert_close(theta, theta_star, rtol=0, atol=1e-2)
+
+
+def test_sgd_is_reproducible_with_a_seed(problem):
+    obj, _, _ = problem
+    a, _ = optim.sgd(obj, batch_size=32, max_iter=3, seed=7)
+    b, _ = optim.sgd(obj, batch_size=32, max_iter=3, seed=7)
+    c, _ = optim.sgd(obj, batch_size=32, max_iter=3, seed=8)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)
+
+
+def test_fixed_learning_rate_too_large_diverges_but_stays_finite():
+    X, t = make_binary(n=200, d=2, seed=4)
+    obj = optim.LogisticObjective(X, t, lam=1.0)
+    L = obj.lipschitz()
+    _, good = optim.gradient_descent(obj, learning_rate=1.0 / L, max_iter=30, tol=0.0)
+    _, bad = optim.gradient_descent(obj, learning_rate=50.0 / L, max_iter=30, tol=0.0)
+    assert good.loss[-1] < bad.loss[-1]
+    assert np.isfinite(bad.loss).all()
+
+
+def test_history_is_consistent(problem):
+    obj, _, _ = problem
+    seen = []
+    theta, hist = optim.lbfgs(obj, tol=1e-8, callback=lambda h: seen.append(len(h.loss)))
+    n = hist.n_iter
+    assert len(hist.loss) == len(hist.grad_norm) == len(hist.time) == len(hist.coef_norm) == n + 1
+    assert seen == list(range(1, n + 2))
+    assert all(b >= a for a, b in zip(hist.time, hist.time[1:], strict=False))
+    assert hist.coef_norm[0] == 0.0
+    assert hist.coef_norm[-1] == pytest.approx(float(obj.coef_norm(theta)))
+    assert hist.loss[0] == pytest.approx(np.log(2))  # theta = 0: p = 1/2 everywhere
+
+
+def test_max_iter_stops_and_reports_not_converged(problem):
+    obj, _, _ = problem
+    for solver in (optim.newton, optim.lbfgs, optim.gradient_descent):
+        _, hist = solver(obj, tol=1e-12, max_iter=1)
+        assert not hist.converged
+        assert hist.n_iter == 1
+        assert "max_iter" in hist.message
+
+
+def test_theta0_and_data_are_not_modified(problem):
+    obj, theta_star, _ = problem
+    X0, t0 = obj.X.clone(), obj.t.clone()
+    start = torch.full((obj.n_params,), 0.1, dtype=F64)
+    start0 = start.clone()
+    for solver in (optim.newton, optim.lbfgs, optim.gradient_descent):
+        theta, _ = solver(obj, theta0=start, max_iter=3)
+        assert theta.data_ptr() != start.data_ptr()
+    optim.sgd(obj, theta0=start, max_iter=1)
+    assert torch.equal(start, start0)
+    assert torch.equal(obj.X, X0) and torch.equal(obj.t, t0)
+
+
+def test_newton_on_separable_data_stays_finite_while_norm_grows():
+    X = torch.tensor([[-2.0], [-1.0], [-0.5], [0.5], [1.0], [2.0]], dtype=F64)
+    t = torch.tensor([0, 0, 0, 1, 1, 1], dtype=F64)
+    obj = optim.LogisticObjective(X, t)
+    theta, hist = optim.newton(obj, tol=1e-30, max_iter=40)
+    assert torch.isfinite(theta).all()
+    assert np.isfinite(hist.loss).all() and np.isfinite(hist.grad_norm).all()
+    assert all(b <= a for a, b in zip(hist.loss, hist.loss[1:], strict=False))
+    assert hist.coef_norm[-1] > 10 * hist.coef_norm[2]
+    assert obj.min_margin(theta) > 0
+
+
+def test_solvers_work_in_float32():
+    X, t = make_binary(n=300, d=4, dtype=torch.float32)
+    obj32 = optim.LogisticObjective(X, t, lam=1.0)
+    obj64 = optim.LogisticObjective(X.double(), t.double(), lam=1.0)
+    ref, _ = optim.newton(obj64, tol=1e-12)
+    for solver in (optim.newton, optim.lbfgs):
+        theta, hist = solver(obj32, tol=1e-6)
+        assert theta.dtype == torch.float32
+        assert hist.converged, hist.message
+        torch.testing.assert_close(theta.double(), ref, rtol=0, atol=2e-5)
+
+
+def test_softmax_solvers_agree():
+    X, y = make_multiclass(n=300, d=3, k=3, seed=5)
+    obj = optim.SoftmaxObjective(X, y, 3, lam=1.0)
+    ref, hist = optim.newton(obj, tol=1e-12)
+    assert hist.converged and hist.n_iter <= 10
+    theta, hist = optim.lbfgs(obj, tol=1e-9)
+    assert hist.converged
+    torch.testing.assert_close(theta, ref, rtol=0, atol=1e-7)
+    # rows of [W, b] sum to zero over the classes: the intercepts because they are
+    # unpenalised and start at zero, the weights because the penalty prefers it
+    torch.testing.assert_close(ref.view(3, 4).sum(0), torch.zeros(4, dtype=F64), rtol=0, atol=1e-12)
+
+
+def test_unpenalised_softmax_newton_handles_the_singular_hessian():
+    X, y = make_multiclass(n=300, d=2, k=3, seed=6)
+    obj = optim.SoftmaxObjective(X, y, 3, lam=0.0)
+    theta, hist = optim.newton(obj, tol=1e-11)
+    assert hist.converged
+    theta2, hist2 = optim.lbfgs(obj, tol=1e-9)
+    assert hist2.converged
+    torch.testing.assert_close(theta, theta2, rtol=0, atol=1e-6)
+    torch.testing.assert_close(theta.view(3, 3).sum(0), torch.zeros(3, dtype=F64), rtol=0, atol=1e-12)
+
+
+def test_parallel_row_ranges_give_the_serial_result(monkeypatch):
+    """The CPU worker threads (one row range each) agree with one thread, and leave torch's setting alone."""
+    X, t = make_binary(n=2001, d=40, seed=9)  # >= 32 columns: the multiply-and-sum kernel
+    theta = torch.linspace(-0.2, 0.2, 41, dtype=F64)
+    before = torch.get_num_threads()
+    serial = optim.LogisticObjective(X, t, lam=0.5, block_rows=100)
+    f1, g1 = serial.value_grad(theta)
+    H1 = serial.hessian(theta)
+    monkeypatch.setattr(optim, "_PARALLEL_MIN_ENTRIES", 0)
+    torch.set_num_threads(3)
+    try:
+        par = optim.LogisticObjective(X, t, lam=0.5, block_rows=100)
+        f2, g2 = par.value_grad(theta)
+        H2 = par.hessian(theta)
+        assert torch.get_num_threads() == 3
+        assert 3 in optim._POOLS
+        # the workers run single-threaded operations
+        assert set(optim._POOLS[3].map(lambda _: torch.get_num_threads(), range(6))) == {1}
+        theta_par, _ = optim.newton(par, tol=1e-12)
+        Xm, y = make_multiclass(n=900, d=5, k=3)
+        sm = optim.SoftmaxObjective(Xm, y, 3, lam=0.5, block_rows=64)
+        th = torch.linspace(-0.3, 0.3, sm.n_params, dtype=F64)
+        fs_par, gs_par = sm.value_grad(th)
+    finally:
+        torch.set_num_threads(before)
+    torch.testing.assert_close(f2, f1, rtol=1e-14, atol=0)
+    torch.testing.assert_close(g2, g1, rtol=1e-12, atol=1e-15)
+    torch.testing.assert_close(H2, H1, rtol=1e-12, atol=1e-15)
+    theta_ser, _ = optim.newton(serial, tol=1e-12)
+    torch.testing.assert_close(theta_par, theta_ser, rtol=1e-10, atol=1e-12)
+    fs, gs = optim.SoftmaxObjective(Xm, y, 3, lam=0.5, block_rows=64).value_grad(th)
+    torch.testing.assert_close(fs_par, fs, rtol=1e-14, atol=0)
+    torch.testing.assert_close(gs_par, gs, rtol=1e-12, atol=1e-15)
