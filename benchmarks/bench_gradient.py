@@ -36,6 +36,7 @@ Usage::
     python benchmarks/bench_gradient.py            # full run, ~2-5 min on 2 cores
     python benchmarks/bench_gradient.py --quick    # CI smoke run, < 60 s
     python benchmarks/bench_gradient.py --out DIR --threads 2
+    python benchmarks/bench_gradient.py --wait-idle 600   # on a shared machine
 
 Results: ``gradient.json`` and ``gradient.md`` in ``benchmarks/results/``
 (``benchmarks/results/tmp/`` with ``--quick``).
@@ -200,9 +201,12 @@ def ceiling_worker(spec):
 
 
 def _run(kind, spec, args, tmp):
+    waited = common.wait_for_idle(args.wait_idle) if args.wait_idle > 0 else None
     result = Path(tmp) / f"{kind}.json"
     argv = [str(Path(__file__).resolve()), "--worker", kind, "--spec", json.dumps(spec), "--result", str(result)]
-    return common.run_worker(argv, threads=args.threads, timeout=args.timeout, result_path=result)
+    out = common.run_worker(argv, threads=args.threads, timeout=args.timeout, result_path=result)
+    out["waited_for_idle"] = waited
+    return out
 
 
 def _fmt(x, digits=3):
@@ -247,6 +251,10 @@ def build_markdown(record):
             )
     if not any(r["N"] == 1_000_000 for r in record["rows"]):
         lines.append("- not in this run (--quick)")
+    disturbed = [w["family"] for w in record["workers"] if (w.get("foreign_cores") or 0) > 0.1]
+    if disturbed:
+        lines.append(f"- **warning**: other processes used the CPUs during {', '.join(disturbed)} "
+                     "(see Interference below); treat those timings as pessimistic.")
     lines += ["", "## All rows", ""]
     rows = []
     for r in record["rows"]:
@@ -260,8 +268,15 @@ def build_markdown(record):
     lines.append(common.markdown_table(
         ["family", "variant", "N", "D", "dtype", "median ms", "min ms", "IQR/med", "n", "GB/s",
          "% read", "% copy", "rel err", "H2D ms", "note"], rows))
-    lines += ["", "Load averages (1 min) per worker: " + ", ".join(
-        f"{w['family']} {w['load_start']:.2f}->{w['load_end']:.2f}" for w in record["workers"]) + "."]
+    lines += ["", "## Interference", "",
+              "Cores used by *other* processes while each worker ran (from /proc/stat); above ~0.1 the "
+              "multi-threaded timings are disturbed, because a 2-thread kernel waits for its second thread.", ""]
+    lines.append(common.markdown_table(
+        ["worker", "foreign cores", "wall s", "load avg (1 min) start -> end"],
+        [[w["family"], w.get("foreign_cores"), w.get("worker_wall_s"),
+          f"{w['load_start']:.2f} -> {w['load_end']:.2f}" if w.get("load_end") is not None
+          else f"{w['load_start']:.2f}"]
+         for w in record["workers"]]))
     return "\n".join(lines)
 
 
@@ -272,6 +287,9 @@ def main(argv=None):
                         help="threads per worker (default: all usable CPUs)")
     parser.add_argument("--repeats", type=int, default=9, help="timed rounds, at least 9 (21 under 10 ms)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed per worker")
+    parser.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
+                        help="before each worker, wait up to this long for other processes to "
+                        "use < 0.2 cores (default 0: do not wait)")
     parser.add_argument("--worker", choices=[*FAMILIES, "ceiling"], help=argparse.SUPPRESS)
     parser.add_argument("--spec", help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
@@ -308,6 +326,8 @@ def main(argv=None):
         after = _run("ceiling", spec, args, tmp)
 
     before["when"], after["when"] = "before", "after"
+    for c, fam in ((before, "ceiling (before)"), (after, "ceiling (after)")):
+        c["family"], c["load_start"] = fam, c["load"]
     cpu = {k: max(before[k], after[k]) for k in ("read_gbps", "copy_gbps")}
     ceilings = {"cpu": cpu, "all": [before, after], "cuda": None}
     for w in workers:
@@ -328,7 +348,11 @@ def main(argv=None):
         "spec": spec,
         "threads": args.threads,
         "ceilings": ceilings,
-        "workers": [{k: w[k] for k in ("family", "threads", "load_start", "load_end")} for w in workers],
+        "workers": [
+            {k: w.get(k) for k in ("family", "threads", "load_start", "load_end", "foreign_cores",
+                                   "worker_wall_s", "waited_for_idle")}
+            for w in [before, *workers, after]
+        ],
         "rows": rows,
         "wall_s": time.perf_counter() - started,
     }

@@ -24,6 +24,7 @@ import platform
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -151,20 +152,73 @@ def thread_env(threads: int | None) -> dict:
     return env
 
 
+def _machine_busy_seconds() -> float | None:
+    """CPU seconds spent busy by the whole machine since boot (Linux ``/proc/stat``)."""
+    line = _read("/proc/stat").split("\n", 1)[0].split()
+    if not line or line[0] != "cpu":
+        return None
+    user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in line[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds() -> float:
+    """CPU seconds used by this process and its finished children."""
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def foreign_load(interval: float = 2.0) -> float | None:
+    """Average number of cores used by *other* processes over the next ``interval`` seconds."""
+    busy0, own0, t0 = _machine_busy_seconds(), _own_cpu_seconds(), time.perf_counter()
+    if busy0 is None:
+        return None
+    time.sleep(interval)
+    busy1, own1 = _machine_busy_seconds(), _own_cpu_seconds()
+    return max(0.0, (busy1 - busy0) - (own1 - own0)) / (time.perf_counter() - t0)
+
+
+def wait_for_idle(max_wait: float, threshold: float = 0.2) -> dict:
+    """Wait up to ``max_wait`` seconds until other processes use less than ``threshold`` cores.
+
+    Returns ``{"waited_s": ..., "foreign_cores": ...}`` (the last reading).
+    Benchmarks on a shared machine are only meaningful when nothing else runs;
+    this does not guarantee it, it only avoids starting in the middle of a
+    known burst.
+    """
+    start = time.perf_counter()
+    load = foreign_load(1.0)
+    while load is not None and load > threshold and time.perf_counter() - start < max_wait:
+        load = foreign_load(2.0)
+    return {"waited_s": round(time.perf_counter() - start, 1), "foreign_cores": load}
+
+
 def run_worker(argv: list[str], *, threads: int | None, timeout: float, result_path: Path) -> object:
     """Run ``python argv...`` in a fresh process and return the JSON it wrote to ``result_path``.
 
     The child's output (progress messages) goes straight to this process's
-    terminal; a non-zero exit raises ``RuntimeError``.
+    terminal; a non-zero exit raises ``RuntimeError``. If the returned JSON
+    is a dict, ``"foreign_cores"`` is added: the average number of cores that
+    *other* processes on the machine used while the worker ran (from
+    ``/proc/stat``; ``None`` where unavailable). Above about 0.1 the timings
+    were disturbed.
     """
     if result_path.exists():
         result_path.unlink()
     cmd = [sys.executable, *argv]
     sys.stdout.flush()
+    busy0, own0, t0 = _machine_busy_seconds(), _own_cpu_seconds(), time.perf_counter()
     proc = subprocess.run(cmd, env=thread_env(threads), timeout=timeout)
+    busy1, own1, wall = _machine_busy_seconds(), _own_cpu_seconds(), time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"worker failed with exit code {proc.returncode}: {shlex.join(cmd)}")
-    return json.loads(result_path.read_text())
+    result = json.loads(result_path.read_text())
+    if isinstance(result, dict):
+        foreign = None if busy0 is None else max(0.0, (busy1 - busy0) - (own1 - own0)) / wall
+        result["foreign_cores"] = None if foreign is None else round(foreign, 3)
+        result["worker_wall_s"] = round(wall, 2)
+    return result
 
 
 def write_json(path: Path, obj) -> None:
