@@ -368,7 +368,7 @@ def encode_labels(y):
         lo, hi = y.min(), y.max()
         is_hi = y == hi
         if lo != hi and (is_hi | (y == lo)).all():
-            return np.array([lo, hi], dtype=y.dtype), is_hi.astype(np.int64)
+            return np.array([lo, hi], dtype=y.dtype), is_hi.view(np.uint8)  # 0 or 1, no copy
     try:
         classes, index = np.unique(y, return_inverse=True)
     except TypeError:

@@ -214,6 +214,7 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):
         device, dtype = p["device"], p["torch_dtype"]
         X_t = to_tensor(X, dtype=dtype, device=device)
         objective = self._objective(X_t, y_idx, p)
+        del y_idx  # the objective holds the targets as a tensor
         solver = p["solver"]
         if solver == "auto":
             solver = "newton" if objective.n_params <= _AUTO_NEWTON_MAX_PARAMS else "lbfgs"
@@ -788,7 +789,6 @@ def train_mlp(model, X, y, loss="bce", epochs=1000, lr=0.01, batch_size=None, se
 
     X_t = _as_features(X, dtype, device)
     y_t = _as_targets(y, X_t.shape[0], loss, dtype, device)
-    n = X_t.shape[0]
     with torch.no_grad():
         out = model(X_t)
     if out.ndim != 2 or (loss == "bce" and out.shape[1] != 1):
@@ -811,6 +811,19 @@ def train_mlp(model, X, y, loss="bce", epochs=1000, lr=0.01, batch_size=None, se
         pred = (logits[:, 0] > 0).to(y_t.dtype) if loss == "bce" else logits.argmax(dim=1)
         return float((pred == y_t).to(torch.float64).mean())
 
+    def train():
+        return _train_loop(model, X_t, y_t, loss_fn, accuracy, epochs, lr, batch_size, seed, optimizer)
+
+    n_params = sum(q.numel() for q in model.parameters())
+    if device.type == "cpu" and X_t.numel() < 2**18 and n_params < 2**16:
+        # small networks on small data gain nothing from threads (see mathcore.optim)
+        return optim._single_threaded(train)
+    return train()
+
+
+def _train_loop(model, X_t, y_t, loss_fn, accuracy, epochs, lr, batch_size, seed, optimizer):
+    """The epochs of ``train_mlp`` (its arguments already checked)."""
+    n, device = X_t.shape[0], X_t.device
     opt = (torch.optim.Adam if optimizer == "adam" else torch.optim.SGD)(model.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(seed)
     hist = TrainingHistory()
@@ -825,6 +838,8 @@ def train_mlp(model, X, y, loss="bce", epochs=1000, lr=0.01, batch_size=None, se
 
     record()
     for _ in range(epochs):
+        if optim._stop_requested():  # Ctrl-C in the caller
+            raise KeyboardInterrupt
         if batch_size is None or batch_size >= n:
             batches = [None]
         else:

@@ -48,6 +48,7 @@ with single-threaded torch operations (see ``_map_row_ranges``). On a GPU a
 block is the whole matrix (up to 512 MiB).
 """
 
+import functools
 import math
 import os
 import threading
@@ -76,14 +77,16 @@ _SOFTPLUS_THRESHOLD = 40.0
 # made from it) stays in the last-level cache, so the second read of the block
 # (for the gradient) does not go to main memory.
 _CPU_BLOCK_BYTES = 4 * 2**20
+_CPU_BLOCK_MAX_ROWS = 16384
 _GPU_BLOCK_BYTES = 512 * 2**20
 
 # On the CPU, matrix-vector products of blocks with at least this many columns use
 # an elementwise product and a sum (see ``_matvec``); narrower blocks use BLAS.
 _CPU_MULSUM_MIN_FEATURES = 32
 
-# Below this many entries of X, blocks are processed in the calling thread only.
-_PARALLEL_MIN_ENTRIES = 2**20
+# Below this many entries of X (2 MiB in float64) passes over X run on one thread;
+# from there on they are split across threads (see ``_map_row_ranges``).
+_PARALLEL_MIN_ENTRIES = 2**18
 
 
 # --------------------------------------------------------------------------- #
@@ -138,6 +141,8 @@ class _Recorder:
 
     def __call__(self, theta, f, g):
         """Record one iterate; return its gradient norm as a float."""
+        if _stop_requested():  # the caller was interrupted (Ctrl-C)
+            raise KeyboardInterrupt
         h = self.history
         gnorm = float(g.abs().max())  # one device synchronisation per iteration
         h.loss.append(float(f))
@@ -170,24 +175,35 @@ def _start(objective, theta0):
 def _block_rows(X, block_rows):
     if block_rows is not None:
         return max(1, int(block_rows))
-    target = _CPU_BLOCK_BYTES if X.device.type == "cpu" else _GPU_BLOCK_BYTES
-    row_bytes = max(1, X.shape[1]) * X.element_size()
-    return max(1, min(X.shape[0], target // row_bytes))
+    if X.device.type != "cpu":
+        return max(1, min(X.shape[0], _GPU_BLOCK_BYTES // (max(1, X.shape[1]) * X.element_size())))
+    # ~4 MiB of X, and at most 16384 rows so that the per-row temporaries (z, the
+    # residual, ...) of narrow data stay small too
+    rows = _CPU_BLOCK_BYTES // (max(1, X.shape[1]) * X.element_size())
+    return max(1, min(X.shape[0], rows, _CPU_BLOCK_MAX_ROWS))
 
 
 # --------------------------------------------------------------------------- #
-# Parallel passes over blocks of rows (CPU)
+# Threads on the CPU
 # --------------------------------------------------------------------------- #
 # Why not simply let each torch operation use all cores? A pass over X in cache-sized
 # blocks makes hundreds of small operations, and each multi-threaded operation ends
 # with all its threads waiting for each other. On a busy machine (more runnable
 # threads than cores) one descheduled thread stalls every one of those waits: a
-# pass measured 20-50x slower than on an idle machine. Instead, each worker thread
-# below takes a contiguous range of rows and runs single-threaded operations on its
-# blocks; the threads meet once per pass. Results are summed in a fixed order, so
-# they do not depend on which thread finishes first.
+# pass measured 20-50x slower than on an idle machine, and a 569 x 31 fit 10-100 ms
+# instead of 3 ms. So on the CPU:
+#
+# * a solver runs in a worker thread whose torch operations are single-threaded
+#   (its small vector and matrix work gains nothing from threads);
+# * each pass over X is split into one contiguous range of rows per thread that
+#   torch may use in the caller, each range handled by another single-threaded
+#   worker; the threads meet once per pass. Partial results are summed in a fixed
+#   order, so they do not depend on which thread finishes first.
+#
+# The caller's own torch settings are left as they were.
 _POOLS = {}
 _POOLS_LOCK = threading.Lock()
+_LOCAL = threading.local()  # in a solver thread: how many block workers, and a stop flag
 if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's threads
     os.register_at_fork(after_in_child=_POOLS.clear)
 
@@ -197,33 +213,84 @@ def _init_worker():
     torch.set_num_threads(1)  # operations single-threaded (the thread's own setting)
 
 
-def _workers(n):
-    """A pool of ``n`` threads whose torch operations run single-threaded (made once)."""
+def _workers(n, role):
+    """A pool of ``n`` threads (``role``: "solver" or "blocks") with single-threaded torch."""
     with _POOLS_LOCK:
-        if n not in _POOLS:
+        if (n, role) not in _POOLS:
             threads = torch.get_num_threads()
-            pool = ThreadPoolExecutor(n, thread_name_prefix="mathcore", initializer=_init_worker)
+            pool = ThreadPoolExecutor(n, thread_name_prefix=f"mathcore-{role}", initializer=_init_worker)
             barrier = threading.Barrier(n)
             list(pool.map(lambda _: barrier.wait(), range(n)))  # start all n threads now
             # set_num_threads(1) in a worker also changed the default for threads made
             # later; restore it (this thread's own setting is unchanged).
             torch.set_num_threads(threads)
-            _POOLS[n] = pool
-        return _POOLS[n]
+            _POOLS[n, role] = pool
+        return _POOLS[n, role]
+
+
+def _single_threaded(fn, *args, **kwargs):
+    """Call ``fn(*args, **kwargs)`` in a worker thread whose torch operations are single-threaded.
+
+    Ctrl-C (``KeyboardInterrupt``) in the caller also stops the worker at its next
+    check of ``_stop_requested()``. Calls ``fn`` directly when torch is limited to
+    one thread or when already inside a mathcore worker.
+    """
+    threads = torch.get_num_threads()
+    if threads == 1 or threading.current_thread().name.startswith("mathcore"):
+        return fn(*args, **kwargs)
+
+    def task(stop):
+        _LOCAL.threads, _LOCAL.stop = threads, stop
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _LOCAL.threads = _LOCAL.stop = None
+
+    stop = threading.Event()
+    future = _workers(1, "solver").submit(task, stop)
+    try:
+        return future.result()
+    except KeyboardInterrupt:
+        stop.set()
+        raise
+
+
+def _stop_requested():
+    """Whether the caller of ``_single_threaded`` was interrupted (Ctrl-C)."""
+    stop = getattr(_LOCAL, "stop", None)
+    return stop is not None and stop.is_set()
+
+
+def _in_solver_thread(solver):
+    """Decorator: on the CPU, run ``solver`` with ``_single_threaded`` (see above)."""
+
+    @functools.wraps(solver)
+    def run(objective, *args, **kwargs):
+        if objective.X.device.type != "cpu":
+            return solver(objective, *args, **kwargs)
+        return _single_threaded(solver, objective, *args, **kwargs)
+
+    return run
 
 
 def _map_row_ranges(fn, X):
     """``[fn(lo, hi, k), ...]`` over ``k = 0 .. n_workers - 1`` contiguous row ranges of ``X``.
 
     One range (in the calling thread) on a GPU, for small ``X``, or when torch is
-    limited to one thread; otherwise one range per CPU thread torch may use.
+    limited to one thread; otherwise one range per thread torch may use (in the
+    thread that called the solver).
     """
     n = X.shape[0]
-    workers = torch.get_num_threads() if X.device.type == "cpu" else 1
-    if workers <= 1 or X.numel() < _PARALLEL_MIN_ENTRIES:
+    workers = getattr(_LOCAL, "threads", None) or torch.get_num_threads()
+    if X.device.type != "cpu" or workers <= 1 or X.numel() < _PARALLEL_MIN_ENTRIES:
         return [fn(0, n, 0)]
     cuts = [n * k // workers for k in range(workers + 1)]
-    return list(_workers(workers).map(lambda k: fn(cuts[k], cuts[k + 1], k), range(workers)))
+    return list(_workers(workers, "blocks").map(lambda k: fn(cuts[k], cuts[k + 1], k), range(workers)))
+
+
+def _hessian_block_rows(objective):
+    """Rows per block for Hessian passes: about 1 MiB of ``X`` (``c * Xb`` is a copy)."""
+    return max(1, min(objective.block_rows, 2**20 // (objective.n_features * objective.X.element_size())))
 
 
 def _add_weighted_gram(H, Xb, c, intercept):
@@ -315,15 +382,14 @@ class LogisticObjective:
         if not bool(((t == 0) | (t == 1)).all()):
             raise ValueError(f"t: expected labels 0 and 1, got values {torch.unique(t)[:5].tolist()}")
         self.X, self.t = X, t
-        self._flip = 1.0 - 2.0 * t  # -1 for t = 1, +1 for t = 0
         self.n_samples, self.n_features = X.shape
         self.lam = float(lam)
         self.alpha = self.lam / self.n_samples  # penalty weight in the mean form
         self.fit_intercept = bool(fit_intercept)
         self.n_params = self.n_features + int(self.fit_intercept)
         self.block_rows = _block_rows(X, block_rows)
-        self._z = self._r = None  # z = X w + b and r = sigma(z) - t of the last full evaluation ...
-        self._z_theta = None  # ... and the theta they belong to
+        self._z = None  # z = X w + b of the last full evaluation ...
+        self._z_theta = None  # ... and the theta it belongs to
         self._buf = {}
 
     # -- parameters --------------------------------------------------------- #
@@ -347,19 +413,19 @@ class LogisticObjective:
     def _evaluate(self, theta, grad, rows=None):
         if rows is None:
             X, t = self.X, self.t
-            if self._z is None:  # buffers for z and r, reused by every evaluation
-                self._z, self._r = X.new_empty(self.n_samples), X.new_empty(self.n_samples)
-            z, r = self._z, self._r
+            if self._z is None:  # a buffer for z, reused by every evaluation
+                self._z = X.new_empty(self.n_samples)
+            z = self._z
         else:  # a mini-batch (SGD): gather its rows
             X, t = self.X[rows], self.t[rows]
-            z, r = X.new_empty(len(t)), X.new_empty(len(t))
+            z = X.new_empty(len(t))
         n, B = X.shape[0], self.block_rows
         w, b = self.split(theta)
         w_is_zero = not bool(w.any())  # the usual starting point: then z = b, no product needed
 
         def rows_pass(lo, hi, k):
-            """Fill z (and r) for rows lo..hi-1; return their part of X^T r."""
-            gw = torch.zeros_like(w)
+            """Fill z (and r) for rows lo..hi-1; return their loss sum, X^T r and sum of r."""
+            loss, gw, r_sum = X.new_zeros(()), torch.zeros_like(w), X.new_zeros(())
             scratch = self._scratch(k)
             # Each block is read from memory once for z = X w + b and, while it is
             # still in cache, again for the gradient X^T r.
@@ -372,25 +438,27 @@ class LogisticObjective:
                     _matvec(Xb, w, out=zb, scratch=scratch)
                 if b is not None:
                     zb += b
+                # softplus(z) - t z = softplus((1 - 2t) z) for t in {0, 1}: the same value,
+                # but a sum of non-negative terms without cancellation, so even a tiny loss
+                # (far from the boundary, or on separable data) keeps its relative accuracy.
+                m = torch.addcmul(zb, t[i:j], zb, value=-2.0)  # (1 - 2t) z
+                loss += F.softplus(m, threshold=_SOFTPLUS_THRESHOLD).sum()
                 if grad:
-                    rb = torch.sigmoid(zb, out=r[i:j]).sub_(t[i:j])  # sigma(z) - t
+                    rb = torch.sigmoid(zb, out=m).sub_(t[i:j])  # residual sigma(z) - t (reuses m)
                     _add_rmatvec(gw, Xb, rb, scratch=scratch)
-            return gw
+                    r_sum += rb.sum()
+            return loss, gw, r_sum
 
-        gw = torch.stack(_map_row_ranges(rows_pass, X)).sum(dim=0)
+        parts = _map_row_ranges(rows_pass, X)
         if rows is None:
             self._z_theta = theta.detach().clone()
-        # softplus(z) - t z = softplus((1 - 2t) z) for t in {0, 1}: the same value, but a
-        # sum of non-negative terms without cancellation, so even a tiny loss (far from
-        # the boundary, or on separable data) keeps its relative accuracy.
-        flip = self._flip if rows is None else 1.0 - 2.0 * t
-        f = F.softplus(z * flip, threshold=_SOFTPLUS_THRESHOLD).sum() / n
-        f = f + 0.5 * self.alpha * torch.dot(w, w)
+        f = sum(part[0] for part in parts) / n + 0.5 * self.alpha * torch.dot(w, w)
         if not grad:
             return f
-        gw.div_(n).add_(w, alpha=self.alpha)
-        g = torch.cat([gw, (r.sum() / n).reshape(1)]) if b is not None else gw
-        return f, g
+        gw = sum(part[1] for part in parts).div_(n).add_(w, alpha=self.alpha)
+        if b is None:
+            return f, gw
+        return f, torch.cat([gw, (sum(part[2] for part in parts) / n).reshape(1)])
 
     def _scratch(self, k):
         """Worker ``k``'s block-sized work array for ``_matvec`` on the CPU (made once)."""
@@ -425,7 +493,7 @@ class LogisticObjective:
         block; ``S`` is never formed. Reuses ``z`` from the last full
         ``value_grad`` call when ``theta`` is the same.
         """
-        X, B = self.X, self.block_rows
+        X, B = self.X, _hessian_block_rows(self)
         w, b = self.split(theta)
         z_all = self._cached_z(theta)
 
@@ -459,7 +527,7 @@ class LogisticObjective:
         z = self._cached_z(theta)
         if z is None:
             z = self.decision(theta)
-        return float(-(self._flip * z).max())
+        return float(-((1.0 - 2.0 * self.t) * z).max())
 
     def separates(self, theta):
         """Whether ``theta`` proves the data linearly separable (so the unpenalised MLE does not exist).
@@ -621,8 +689,9 @@ class SoftmaxObjective:
         W, b = self.split(theta)
         Z_all = self._cached_z(theta)
         H = X.new_zeros(K, C, K, C)
-        for i in range(0, self.n_samples, self.block_rows):
-            Xb = X[i : i + self.block_rows]
+        B = _hessian_block_rows(self)
+        for i in range(0, self.n_samples, B):
+            Xb = X[i : i + B]
             Z = Z_all[i : i + Xb.shape[0]] if Z_all is not None else self.decision(theta, Xb)
             P = torch.softmax(Z, dim=1)
             for k in range(K):
@@ -703,8 +772,9 @@ def _gram_lambda_max(objective):
     X = objective.X
     n_cols = objective.n_features + int(objective.fit_intercept)
     G = X.new_zeros(n_cols, n_cols)
-    for i in range(0, objective.n_samples, objective.block_rows):
-        Xb = X[i : i + objective.block_rows]
+    B = _hessian_block_rows(objective)
+    for i in range(0, objective.n_samples, B):
+        Xb = X[i : i + B]
         _add_weighted_gram(G, Xb, Xb.new_ones(Xb.shape[0]), objective.fit_intercept)
     return float(torch.linalg.eigvalsh(G)[-1])
 
@@ -712,6 +782,7 @@ def _gram_lambda_max(objective):
 # --------------------------------------------------------------------------- #
 # Solvers
 # --------------------------------------------------------------------------- #
+@_in_solver_thread
 def gradient_descent(objective, theta0=None, *, learning_rate=None, tol=1e-4, max_iter=1000,
                      callback=None):
     """Full-batch gradient descent ``theta <- theta - eta * grad f(theta)``.
@@ -761,6 +832,7 @@ def gradient_descent(objective, theta0=None, *, learning_rate=None, tol=1e-4, ma
     return theta, rec.finish(converged, "gradient norm <= tol" if converged else "max_iter reached")
 
 
+@_in_solver_thread
 def sgd(objective, theta0=None, *, learning_rate=None, batch_size=32, max_iter=100, tol=1e-4,
         lr_decay=0.0, seed=0, callback=None):
     """Mini-batch stochastic gradient descent.
@@ -906,6 +978,7 @@ _NO_STEP = (
 )
 
 
+@_in_solver_thread
 def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=100, history_size=10, callback=None):
     """Limited-memory BFGS with a strong-Wolfe line search (full batch).
 
@@ -1012,6 +1085,7 @@ def _solve_spd(H, rhs):
     return torch.linalg.lstsq(H, rhs[:, None]).solution[:, 0]
 
 
+@_in_solver_thread
 def newton(objective, theta0=None, *, tol=1e-4, max_iter=100, callback=None):
     """Newton's method (IRLS for logistic regression) with a backtracking line search.
 

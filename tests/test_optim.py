@@ -1,5 +1,10 @@
 """Tests of mathcore.optim: objectives (values, gradients, Hessians) and the four solvers."""
 
+import os
+import signal
+import threading
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -375,9 +380,9 @@ def test_parallel_row_ranges_give_the_serial_result(monkeypatch):
         f2, g2 = par.value_grad(theta)
         H2 = par.hessian(theta)
         assert torch.get_num_threads() == 3
-        assert 3 in optim._POOLS
+        assert (3, "blocks") in optim._POOLS
         # the workers run single-threaded operations
-        assert set(optim._POOLS[3].map(lambda _: torch.get_num_threads(), range(6))) == {1}
+        assert set(optim._POOLS[3, "blocks"].map(lambda _: torch.get_num_threads(), range(6))) == {1}
         theta_par, _ = optim.newton(par, tol=1e-12)
         Xm, y = make_multiclass(n=900, d=5, k=3)
         sm = optim.SoftmaxObjective(Xm, y, 3, lam=0.5, block_rows=64)
@@ -393,3 +398,43 @@ def test_parallel_row_ranges_give_the_serial_result(monkeypatch):
     fs, gs = optim.SoftmaxObjective(Xm, y, 3, lam=0.5, block_rows=64).value_grad(th)
     torch.testing.assert_close(fs_par, fs, rtol=1e-14, atol=0)
     torch.testing.assert_close(gs_par, gs, rtol=1e-12, atol=1e-15)
+
+
+def test_cpu_solvers_run_on_a_single_threaded_worker():
+    X, t = make_binary(n=300, d=4, seed=11)
+    obj = optim.LogisticObjective(X, t, lam=1.0)
+    before = torch.get_num_threads()
+    names = []
+    torch.set_num_threads(2)
+    try:
+        theta_w, hist = optim.newton(obj, tol=1e-10, callback=lambda h: names.append(threading.current_thread().name))
+        assert torch.get_num_threads() == 2  # the caller's setting is untouched
+        torch.set_num_threads(1)  # now the solver runs in the calling thread
+        names_main = []
+        theta_m, _ = optim.newton(obj, tol=1e-10, callback=lambda h: names_main.append(threading.current_thread().name))
+    finally:
+        torch.set_num_threads(before)
+    assert names and all(name.startswith("mathcore") for name in names)
+    assert names_main and not any(name.startswith("mathcore") for name in names_main)
+    assert torch.equal(theta_w, theta_m)  # same single-threaded arithmetic
+    assert hist.converged
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name != "posix", reason="needs POSIX signals")
+def test_ctrl_c_stops_a_solver_running_in_its_worker_thread():
+    X, t = make_binary(n=2000, d=5, seed=12)
+    obj = optim.LogisticObjective(X, t, lam=1.0)
+    iterations = []
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # so that the solver runs in a worker thread
+    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+    try:
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            optim.gradient_descent(obj, tol=0.0, max_iter=10**9, callback=lambda h: iterations.append(1))
+    finally:
+        timer.cancel()
+        torch.set_num_threads(before)
+    done = len(iterations)
+    time.sleep(0.3)
+    assert done > 0 and len(iterations) - done <= 1  # the worker stopped too
