@@ -687,6 +687,28 @@ def _run(kind, spec, args, tmp, threads=None):
     return res
 
 
+def mathcore_fingerprint():
+    """SHA-256 of mathcore's Python sources, and the git commit and modified files (read-only git)."""
+    import hashlib
+    import subprocess
+
+    h = hashlib.sha256()
+    for path in sorted((common.REPO / "mathcore").rglob("*.py")):
+        h.update(path.relative_to(common.REPO).as_posix().encode())
+        h.update(path.read_bytes())
+    info = {"sources_sha256": h.hexdigest()[:16], "git_head": None, "modified_vs_head": None}
+    try:
+        def git(*a):
+            return subprocess.run(["git", *a], cwd=common.REPO, capture_output=True, text=True, timeout=10,
+                                  check=True).stdout
+
+        info["git_head"] = git("rev-parse", "--short", "HEAD").strip()
+        info["modified_vs_head"] = [line[3:] for line in git("status", "--porcelain", "--", "mathcore").splitlines()]
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return info
+
+
 def _problem_spec(p, tmp):
     name = _problem_name(p)
     paths = {"X64": str(Path(tmp) / f"{name}_X64.npy"), "t": str(Path(tmp) / f"{name}_t.npy")}
@@ -839,7 +861,11 @@ def build_markdown(record):
             ["problem", "library", "solver", "dtype", "threads", "increase / X (fresh)", "increase / X (main)"],
             [[c["problem"], c["library"], c["solver"], c["dtype"], c["threads"] or "–", _r(c["increase_over_x"]),
               _r(c.get("main_increase_over_x"))] for c in record["memory_crosscheck"]]))
+    src = record["meta"].get("mathcore_source") or {}
     lines += ["", "## Run", "",
+              f"- mathcore sources: sha256 {src.get('sources_sha256')} (git {src.get('git_head')}, modified: "
+              f"{', '.join(src.get('modified_vs_head') or []) or 'none'}); unchanged during the run: "
+              f"{record.get('mathcore_source_unchanged')}",
               f"- wall time {record['wall_s']:.0f} s; load average (1, 5, 15 min) at start "
               f"{record['meta']['machine']['load_average_1_5_15']}, at end {record['load_average_end']}",
               "- per worker (1-min load at start -> end, wall s): " + "; ".join(
@@ -875,6 +901,7 @@ def main(argv=None):
             meta["versions"][pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             meta["versions"][pkg] = None
+    meta["mathcore_source"] = mathcore_fingerprint()
     batches = QUICK_BATCHES if args.quick else FULL_BATCHES
     out = common.out_dir(args)
     started = time.perf_counter()
@@ -975,6 +1002,10 @@ def main(argv=None):
         "load_average_end": [round(x, 2) for x in os.getloadavg()],
     }
     record["goals"] = evaluate_goals(problems)
+    end = mathcore_fingerprint()
+    record["mathcore_source_unchanged"] = end["sources_sha256"] == meta["mathcore_source"]["sources_sha256"]
+    if not record["mathcore_source_unchanged"]:
+        print("bench_fit: WARNING: mathcore's sources changed during the run; the rows mix two versions")
     meta["machine"]["load_average_end"] = record["load_average_end"]
     paths = common.write_results(out, NAME, record, build_markdown(record),
                                  "Benchmark: time to fit logistic regression to the same optimum")
