@@ -43,8 +43,8 @@ roughly equal accuracy.
 CPU), and one pass over the blocks computes the loss *and* the gradient, so each
 evaluation reads ``X`` from memory once; no copy of ``X`` is ever made (in
 particular no column of ones is appended for the intercept). On the CPU the rows
-are split into one contiguous range per thread, each processed by a worker thread
-with single-threaded torch operations (see ``_map_row_ranges``). On a GPU a
+are split into ranges that worker threads with single-threaded torch operations
+process in parallel (see ``_map_row_ranges``). On a GPU a
 block is the whole matrix (up to 512 MiB).
 """
 
@@ -195,10 +195,10 @@ def _block_rows(X, block_rows):
 #
 # * a solver runs in a worker thread whose torch operations are single-threaded
 #   (its small vector and matrix work gains nothing from threads);
-# * each pass over X is split into one contiguous range of rows per thread that
-#   torch may use in the caller, each range handled by another single-threaded
-#   worker; the threads meet once per pass. Partial results are summed in a fixed
-#   order, so they do not depend on which thread finishes first.
+# * each pass over X is split into ranges of rows (about four per thread that torch
+#   may use in the caller) that single-threaded block workers take as they become
+#   free; the threads meet once per pass. Partial results are summed in row order,
+#   so they do not depend on which thread computed what.
 #
 # The caller's own torch settings are left as they were.
 _POOLS = {}
@@ -247,6 +247,7 @@ def _single_threaded(fn, *args, **kwargs):
             _LOCAL.threads = _LOCAL.stop = None
 
     stop = threading.Event()
+    _workers(threads, "blocks")  # made here, not in the worker, to restore this thread's setting
     future = _workers(1, "solver").submit(task, stop)
     try:
         return future.result()
@@ -273,19 +274,24 @@ def _in_solver_thread(solver):
     return run
 
 
-def _map_row_ranges(fn, X):
-    """``[fn(lo, hi, k), ...]`` over ``k = 0 .. n_workers - 1`` contiguous row ranges of ``X``.
+def _map_row_ranges(fn, X, block_rows):
+    """``[fn(lo, hi), ...]`` over consecutive ranges of rows of ``X`` that cover it.
 
     One range (in the calling thread) on a GPU, for small ``X``, or when torch is
-    limited to one thread; otherwise one range per thread torch may use (in the
-    thread that called the solver).
+    limited to one thread. Otherwise about four ranges per thread that torch may use
+    in the caller (whole blocks of ``block_rows`` rows each), handed to the block
+    workers as they become free: on a busy machine a worker that gets less CPU time
+    simply takes fewer ranges. The results come back in row order whatever thread
+    computed them, so sums over them are reproducible.
     """
     n = X.shape[0]
     workers = getattr(_LOCAL, "threads", None) or torch.get_num_threads()
     if X.device.type != "cpu" or workers <= 1 or X.numel() < _PARALLEL_MIN_ENTRIES:
-        return [fn(0, n, 0)]
-    cuts = [n * k // workers for k in range(workers + 1)]
-    return list(_workers(workers, "blocks").map(lambda k: fn(cuts[k], cuts[k + 1], k), range(workers)))
+        return [fn(0, n)]
+    n_blocks = -(-n // block_rows)
+    parts = min(n_blocks, 4 * workers)
+    cuts = [block_rows * (n_blocks * k // parts) for k in range(parts)] + [n]
+    return list(_workers(workers, "blocks").map(fn, cuts[:-1], cuts[1:]))
 
 
 def _hessian_block_rows(objective):
@@ -423,10 +429,10 @@ class LogisticObjective:
         w, b = self.split(theta)
         w_is_zero = not bool(w.any())  # the usual starting point: then z = b, no product needed
 
-        def rows_pass(lo, hi, k):
-            """Fill z (and r) for rows lo..hi-1; return their loss sum, X^T r and sum of r."""
+        def rows_pass(lo, hi):
+            """Fill z for rows lo..hi-1; return their loss sum, X^T r and sum of r."""
             loss, gw, r_sum = X.new_zeros(()), torch.zeros_like(w), X.new_zeros(())
-            scratch = self._scratch(k)
+            scratch = self._scratch()
             # Each block is read from memory once for z = X w + b and, while it is
             # still in cache, again for the gradient X^T r.
             for i in range(lo, hi, B):
@@ -449,7 +455,7 @@ class LogisticObjective:
                     r_sum += rb.sum()
             return loss, gw, r_sum
 
-        parts = _map_row_ranges(rows_pass, X)
+        parts = _map_row_ranges(rows_pass, X, B)
         if rows is None:
             self._z_theta = theta.detach().clone()
         f = sum(part[0] for part in parts) / n + 0.5 * self.alpha * torch.dot(w, w)
@@ -460,13 +466,14 @@ class LogisticObjective:
             return f, gw
         return f, torch.cat([gw, (sum(part[2] for part in parts) / n).reshape(1)])
 
-    def _scratch(self, k):
-        """Worker ``k``'s block-sized work array for ``_matvec`` on the CPU (made once)."""
+    def _scratch(self):
+        """This thread's block-sized work array for ``_matvec`` on the CPU (made once)."""
         if self.X.device.type != "cpu" or self.n_features < _CPU_MULSUM_MIN_FEATURES:
             return None
-        if k not in self._buf:
-            self._buf[k] = self.X.new_empty(min(self.block_rows, self.n_samples), self.n_features)
-        return self._buf[k]
+        key = threading.get_ident()
+        if key not in self._buf:
+            self._buf[key] = self.X.new_empty(min(self.block_rows, self.n_samples), self.n_features)
+        return self._buf[key]
 
     def value(self, theta, rows=None):
         """Objective ``f(theta)`` as a 0-d tensor (on the rows ``rows`` if given)."""
@@ -497,7 +504,7 @@ class LogisticObjective:
         w, b = self.split(theta)
         z_all = self._cached_z(theta)
 
-        def rows_pass(lo, hi, k):
+        def rows_pass(lo, hi):
             H = X.new_zeros(self.n_params, self.n_params)
             for i in range(lo, hi, B):
                 Xb = X[i : min(i + B, hi)]
@@ -509,7 +516,7 @@ class LogisticObjective:
                 _add_weighted_gram(H, Xb, p * (1.0 - p), b is not None)  # s = p(1 - p): diagonal of S
             return H
 
-        H = torch.stack(_map_row_ranges(rows_pass, X)).sum(dim=0)
+        H = torch.stack(_map_row_ranges(rows_pass, X, B)).sum(dim=0)
         H /= self.n_samples
         H.diagonal()[: self.n_features] += self.alpha
         return H
@@ -626,7 +633,7 @@ class SoftmaxObjective:
         n, B = X.shape[0], self.block_rows
         W, b = self.split(theta)
 
-        def rows_pass(lo, hi, k):
+        def rows_pass(lo, hi):
             """Loss sum and gradient parts [sum of R^T X, sum of R] for rows lo..hi-1."""
             loss = X.new_zeros(())
             GW = torch.zeros_like(W)
@@ -647,7 +654,7 @@ class SoftmaxObjective:
                     gb += R.sum(0)
             return loss, GW, gb
 
-        parts = _map_row_ranges(rows_pass, X)
+        parts = _map_row_ranges(rows_pass, X, B)
         if rows is None:
             self._z_theta = theta.detach().clone()
         loss = torch.stack([part[0] for part in parts]).sum()

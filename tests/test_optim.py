@@ -438,3 +438,21 @@ def test_ctrl_c_stops_a_solver_running_in_its_worker_thread():
     done = len(iterations)
     time.sleep(0.3)
     assert done > 0 and len(iterations) - done <= 1  # the worker stopped too
+
+
+def test_worker_threads_leave_torch_thread_settings_alone():
+    X, t = make_binary(n=20_000, d=40, seed=13)  # large enough for parallel passes
+    obj = optim.LogisticObjective(X, t, lam=1.0)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        optim.lbfgs(obj, max_iter=3)
+        assert torch.get_num_threads() == 2
+        # a thread started afterwards gets the caller's setting, not the workers' 1
+        seen = []
+        thread = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+        thread.start()
+        thread.join()
+        assert seen == [2]
+    finally:
+        torch.set_num_threads(before)
