@@ -68,6 +68,7 @@ import contextlib
 import json
 import math
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -424,9 +425,13 @@ def mathcore_worker(spec):
     import numpy as np
     import torch
 
+    import mathcore
+
     quick = spec["quick"]
     out = {"family": "mathcore", "threads": torch.get_num_threads(), "load_start": os.getloadavg()[0],
-           "problems": []}
+           "mathcore_file": mathcore.__file__, "problems": []}
+    if spec.get("mathcore_snapshot") and not mathcore.__file__.startswith(spec["mathcore_snapshot"]):
+        raise RuntimeError(f"mathcore imported from {mathcore.__file__}, not from the snapshot")
     for prob in spec["problems"]:
         X64, t = _load(prob, "X64"), _load(prob, "t")
         y = t.astype(np.int64)
@@ -687,14 +692,16 @@ def _run(kind, spec, args, tmp, threads=None):
     return res
 
 
-def mathcore_fingerprint():
-    """SHA-256 of mathcore's Python sources, and the git commit and modified files (read-only git)."""
+def mathcore_fingerprint(root=None):
+    """SHA-256 of mathcore's Python sources under ``root`` (default: the repository), and the
+    repository's git commit and modified mathcore files (read-only git commands)."""
     import hashlib
     import subprocess
 
+    root = Path(root or common.REPO)
     h = hashlib.sha256()
-    for path in sorted((common.REPO / "mathcore").rglob("*.py")):
-        h.update(path.relative_to(common.REPO).as_posix().encode())
+    for path in sorted((root / "mathcore").rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode())
         h.update(path.read_bytes())
     info = {"sources_sha256": h.hexdigest()[:16], "git_head": None, "modified_vs_head": None}
     try:
@@ -864,8 +871,8 @@ def build_markdown(record):
     src = record["meta"].get("mathcore_source") or {}
     lines += ["", "## Run", "",
               f"- mathcore sources: sha256 {src.get('sources_sha256')} (git {src.get('git_head')}, modified: "
-              f"{', '.join(src.get('modified_vs_head') or []) or 'none'}); unchanged during the run: "
-              f"{record.get('mathcore_source_unchanged')}",
+              f"{', '.join(src.get('modified_vs_head') or []) or 'none'}), copied at the start and imported "
+              f"by every worker; repository's copy unchanged at the end: {record.get('mathcore_repo_unchanged')}",
               f"- wall time {record['wall_s']:.0f} s; load average (1, 5, 15 min) at start "
               f"{record['meta']['machine']['load_average_1_5_15']}, at end {record['load_average_end']}",
               "- per worker (1-min load at start -> end, wall s): " + "; ".join(
@@ -888,8 +895,11 @@ def main(argv=None):
     if args.worker:  # child process
         import warnings
 
+        spec = json.loads(args.spec.read_text())
+        if spec.get("mathcore_snapshot"):  # import the frozen copy of mathcore made by the driver
+            sys.path.insert(0, spec["mathcore_snapshot"])
         warnings.simplefilter("ignore")  # ConvergenceWarning etc.: the sweep records what happened
-        res = WORKERS[args.worker](json.loads(args.spec.read_text()))
+        res = WORKERS[args.worker](spec)
         args.result.write_text(json.dumps(res, allow_nan=False))
         return 0
 
@@ -901,10 +911,15 @@ def main(argv=None):
             meta["versions"][pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             meta["versions"][pkg] = None
-    meta["mathcore_source"] = mathcore_fingerprint()
     batches = QUICK_BATCHES if args.quick else FULL_BATCHES
     out = common.out_dir(args)
     started = time.perf_counter()
+    # Every worker imports one frozen copy of mathcore, so that edits to the sources
+    # during a run (other people work in the same checkout) cannot mix two versions.
+    snapshot_dir = tempfile.TemporaryDirectory(prefix="bench_fit_mathcore_")
+    shutil.copytree(common.REPO / "mathcore", Path(snapshot_dir.name) / "mathcore",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    meta["mathcore_source"] = mathcore_fingerprint(snapshot_dir.name)
     problems, workers, crosscheck = [], [], []
 
     def log_worker(res, family, names):
@@ -915,7 +930,7 @@ def main(argv=None):
         with tempfile.TemporaryDirectory(prefix="bench_fit_") as tmp:
             specs = [_problem_spec(p, tmp) for p in batch]
             names = [s["name"] for s in specs]
-            base = {"quick": args.quick, "seed": args.seed}
+            base = {"quick": args.quick, "seed": args.seed, "mathcore_snapshot": snapshot_dir.name}
             print(f"bench_fit: batch {names}: data and reference optimum", flush=True)
             data = _run("data", {**base, "problems": specs}, args, tmp)
             log_worker(data, "data", names)
@@ -1002,10 +1017,10 @@ def main(argv=None):
         "load_average_end": [round(x, 2) for x in os.getloadavg()],
     }
     record["goals"] = evaluate_goals(problems)
-    end = mathcore_fingerprint()
-    record["mathcore_source_unchanged"] = end["sources_sha256"] == meta["mathcore_source"]["sources_sha256"]
-    if not record["mathcore_source_unchanged"]:
-        print("bench_fit: WARNING: mathcore's sources changed during the run; the rows mix two versions")
+    # the repository's sources may have moved on; the run used the snapshot throughout
+    record["mathcore_repo_unchanged"] = (mathcore_fingerprint()["sources_sha256"]
+                                         == meta["mathcore_source"]["sources_sha256"])
+    snapshot_dir.cleanup()
     meta["machine"]["load_average_end"] = record["load_average_end"]
     paths = common.write_results(out, NAME, record, build_markdown(record),
                                  "Benchmark: time to fit logistic regression to the same optimum")

@@ -2,14 +2,15 @@
 
     g = X.T @ (sigmoid(X @ w) - t)        (gradient of the summed loss)
 
-For N in {1e4, 1e5, 1e6} x D in {10, 100} x {float64, float32} this times
+For N in {1e3, 1e4, 1e5, 1e6} x D in {10, 100} x {float64, float32} this times
 
 * NumPy:      the one-liner, and the one-pass row-blocked variant
               (``mathcore.bench.logistic_gradient_blocked``) with and without
               its cache prefetch;
 * torch CPU:  the same three;
 * torch CUDA: the one-liner on data already on the GPU (when CUDA is
-              available), with the host-to-device copy of X and t timed apart.
+              available), also at N = 1e7, with the host-to-device copy of X
+              and t timed apart.
 
 Achieved bandwidth = compulsory bytes (N*D + N) * itemsize / median time, and
 its fraction of the machine's read bandwidth (``torch.sum`` over a large
@@ -18,6 +19,16 @@ the same run by ``mathcore.bench.measure_bandwidth``: in a separate process
 before and after the gradients (the larger of the two medians is the
 ceiling, so the fractions are conservative). On a GPU the ceilings are
 measured inside the CUDA worker.
+
+A read probe (a plain sum over a large array, all cores) is also timed in the
+same rounds as the gradients: ``frac_read_inround`` divides by it, a ratio of
+two numbers measured together.
+
+Goals (``evaluate_goals``, in the JSON as ``goals``): the fastest CPU path at
+N=1e6, D=100 reaches 60 % of the in-round read bandwidth; on a GPU, every row
+with N*D*itemsize >= 1e9 reaches 70 % of the device copy bandwidth ("not
+measured" without one). ``crossover``: from which N the GPU beats the fastest
+CPU path, with the data on the device and with the copy included.
 
 Method (see the project's performance notes):
 
@@ -57,8 +68,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 NAME = "gradient"
-FULL_SIZES = [(10_000, 10), (10_000, 100), (100_000, 10), (100_000, 100), (1_000_000, 10), (1_000_000, 100)]
+FULL_SIZES = [(1_000, 10), (1_000, 100), (10_000, 10), (10_000, 100), (100_000, 10), (100_000, 100),
+              (1_000_000, 10), (1_000_000, 100)]
 QUICK_SIZES = [(10_000, 10), (10_000, 100), (100_000, 100)]
+# A GPU also gets N = 1e7: the GPU goal is read where X is large enough to keep the
+# device busy (N * D * itemsize >= 1e9 bytes), and the small sizes give the crossover.
+GPU_EXTRA_SIZES = [(10_000_000, 10), (10_000_000, 100)]
+HEADLINE = (1_000_000, 100)
+GOAL_CPU_READ = 0.60  # best CPU gradient >= 60 % of the read bandwidth measured with it
+GOAL_GPU_COPY = 0.70  # GPU gradient >= 70 % of the device copy bandwidth ...
+GOAL_GPU_MIN_BYTES = 1e9  # ... where N * D * itemsize >= 1e9
 DTYPES = ("float64", "float32")
 FAMILIES = ("numpy", "torch-cpu", "torch-cuda")
 NOISY = 0.10  # IQR / median above this flags a row
@@ -107,6 +126,44 @@ def _variants(family, X, w, t):
     return {"one-liner": lambda: bench._grad_torch(X, w, t)}
 
 
+PROBE = "read probe"
+
+
+def _read_probe(family, spec, dev):
+    """A plain full-array reduction, timed in the same rounds as the gradients.
+
+    Its bandwidth is the family's achievable read bandwidth *at that moment*,
+    so "% of in-round read" is a ratio of two numbers measured interleaved,
+    immune to slow drifts of a shared machine. NumPy's sum is single-threaded,
+    so for NumPy one Python thread per core sums its own slice (numpy releases
+    the GIL); torch.sum uses torch's own threads; on a GPU, torch.sum on the device.
+    """
+    import threading
+
+    import numpy as np
+    import torch
+
+    if family == "numpy":
+        a = np.ones(spec["cpu_nbytes"] // 8)
+        k = max(1, os.cpu_count() or 1)
+        parts = np.array_split(a, k)
+
+        def probe():
+            out = [None] * k
+            ths = [threading.Thread(target=lambda i=i: out.__setitem__(i, parts[i].sum())) for i in range(1, k)]
+            for th in ths:
+                th.start()
+            out[0] = parts[0].sum()
+            for th in ths:
+                th.join()
+            return out
+
+        return probe, a.nbytes
+    nbytes = spec["gpu_nbytes"] if family == "torch-cuda" else spec["cpu_nbytes"]
+    a = torch.ones(nbytes // 8, dtype=torch.float64, device=dev)
+    return a.sum, a.numel() * 8
+
+
 def _rel_err(g, ref):
     import numpy as np
 
@@ -128,10 +185,12 @@ def worker(family, spec):
     if family == "torch-cuda":
         out["ceilings"].append(bench.measure_bandwidth("cuda", spec["gpu_nbytes"], repeats=21))
     out["threads"] = torch.get_num_threads() if family != "numpy" else bench._blas_threads()
-    out["block_rows"] = {}
+    read_probe, probe_bytes = _read_probe(family, spec, dev)
+    out["probe_bytes"] = probe_bytes
 
+    sizes = spec["sizes"] + (spec["gpu_extra_sizes"] if family == "torch-cuda" else [])
     for dtype in DTYPES:
-        for N, D in spec["sizes"]:
+        for N, D in sizes:
             X, w, t = bench.make_problem(N, D, dtype, seed=0)
             if family == "numpy":
                 ref = bench._grad_numpy(*(a.astype(np.float64) for a in (X, w, t)))
@@ -147,8 +206,9 @@ def worker(family, spec):
                 )
                 data = tuple(a.to(dev) for a in data)
             fns = _variants(family, *data)
-            probe = bench.time_function(fns["one-liner"], warmup=1, repeats=3, device=dev).median
-            repeats = max(spec["repeats"], 21 if probe < 0.01 else 9)
+            first = bench.time_function(fns["one-liner"], warmup=1, repeats=3, device=dev).median
+            repeats = max(spec["repeats"], 21 if first < 0.01 else 9)
+            fns[PROBE] = read_probe
             timings = _time_interleaved(fns, warmup=2, repeats=repeats, sync=sync)
             for attempt in range(2):  # one rerun if a row is noisy
                 if all(tm.iqr / tm.median <= NOISY for tm in timings.values()) or attempt == 1:
@@ -156,7 +216,10 @@ def worker(family, spec):
                 retry = _time_interleaved(fns, warmup=1, repeats=repeats, sync=sync)
                 timings = {k: min(timings[k], retry[k], key=lambda tm: tm.iqr / tm.median) for k in timings}
             nbytes = bench.cost_model(N, D, dtype)["compulsory_bytes"]
+            probe_gbps = probe_bytes / timings[PROBE].median / 1e9
             for variant, fn in fns.items():
+                if variant == PROBE:
+                    continue
                 tm = timings[variant]
                 out["rows"].append(
                     {
@@ -169,6 +232,9 @@ def worker(family, spec):
                         "timing": tm.as_dict(),
                         "median_s": tm.median,
                         "gbps": nbytes / tm.median / 1e9,
+                        "probe_read_gbps": probe_gbps,
+                        "probe_iqr_rel": timings[PROBE].iqr / timings[PROBE].median,
+                        "frac_read_inround": nbytes / tm.median / 1e9 / probe_gbps,
                         "iqr_rel": tm.iqr / tm.median,
                         "rel_err_vs_float64": _rel_err(fn(), ref),
                         "transfer_s": transfer.median if transfer is not None else None,
@@ -181,7 +247,8 @@ def worker(family, spec):
             if family == "torch-cuda":
                 torch.cuda.empty_cache()
             print(f"  {family:10s} {dtype} N={N:>8} D={D:>3}: "
-                  + ", ".join(f"{k} {v.median * 1e3:.3g} ms" for k, v in timings.items()), flush=True)
+                  + ", ".join(f"{k} {v.median * 1e3:.3g} ms" for k, v in timings.items() if k != PROBE)
+                  + f"; read probe {probe_gbps:.1f} GB/s", flush=True)
 
     if family == "torch-cuda":
         out["ceilings"].append(bench.measure_bandwidth("cuda", spec["gpu_nbytes"], repeats=21))
@@ -206,6 +273,92 @@ def _run(kind, spec, args, tmp):
     argv = [str(Path(__file__).resolve()), "--worker", kind, "--spec", json.dumps(spec), "--result", str(result)]
     out = common.run_worker(argv, threads=args.threads, timeout=args.timeout, result_path=result)
     out["waited_for_idle"] = waited
+    return out
+
+
+def _is_cpu(row):
+    return row["family"] in ("numpy", "torch-cpu")
+
+
+def evaluate_goals(rows, gpu_present):
+    """The gradient goals, read against the rows of one run.
+
+    * ``gradient-cpu-<dtype>``: the fastest CPU code path at N=1e6, D=100 reaches at
+      least 60 % of the read bandwidth. The value is the fraction of the read probe
+      timed in the same rounds (``frac_read_inround``: two numbers measured together);
+      the fraction of the run's separate ceiling is given next to it
+      (``value_vs_run_ceiling``), and is lower when the machine's bandwidth drifted up
+      during the ceiling probes.
+    * ``gradient-gpu-<dtype>``: every CUDA row with N * D * itemsize >= 1e9 reaches at
+      least 70 % of the device's copy bandwidth (the smallest such fraction is the
+      value). Without a GPU: value None, ``met`` None ("not measured").
+    """
+    goals = []
+    N, D = HEADLINE
+    for dtype in DTYPES:
+        cands = [r for r in rows if _is_cpu(r) and (r["N"], r["D"], r["dtype"]) == (N, D, dtype)]
+        best = max(cands, key=lambda r: r["frac_read_inround"]) if cands else None
+        goals.append({
+            "id": f"gradient-cpu-{dtype}",
+            "goal": f"fastest CPU gradient, N=1e6, D=100, {dtype}: >= {GOAL_CPU_READ:.0%} of read bandwidth",
+            "target": GOAL_CPU_READ,
+            "value": best["frac_read_inround"] if best else None,
+            "value_vs_run_ceiling": best["frac_read"] if best else None,
+            "met": None if best is None else best["frac_read_inround"] >= GOAL_CPU_READ,
+            "note": (f"{best['family']} {best['variant']}: {best['gbps']:.1f} GB/s against a read probe of "
+                     f"{best['probe_read_gbps']:.1f} GB/s in the same rounds" if best else "not in this run"),
+        })
+    for dtype in DTYPES:
+        big = [r for r in rows if r["family"] == "torch-cuda" and r["dtype"] == dtype
+               and r["N"] * r["D"] * (8 if dtype == "float64" else 4) >= GOAL_GPU_MIN_BYTES]
+        worst = min(big, key=lambda r: r["frac_copy"]) if big else None
+        goals.append({
+            "id": f"gradient-gpu-{dtype}",
+            "goal": f"GPU gradient, N*D*itemsize >= 1e9, {dtype}: >= {GOAL_GPU_COPY:.0%} of device copy bandwidth",
+            "target": GOAL_GPU_COPY,
+            "value": worst["frac_copy"] if worst else None,
+            "value_vs_run_ceiling": None,
+            "met": None if worst is None else worst["frac_copy"] >= GOAL_GPU_COPY,
+            "note": (f"smallest fraction at N={worst['N']:.0e}, D={worst['D']}" if worst
+                     else "not measured: no CUDA device" if not gpu_present else "no row that large in this run"),
+        })
+    return goals
+
+
+def crossover(rows):
+    """Where a GPU starts to beat the CPU, for each (D, dtype).
+
+    For every size measured on both, compare the GPU one-liner (data already on the
+    device) with the fastest CPU code path, and again with the host-to-device copy of
+    ``X`` and ``t`` added to the GPU time. ``n_star`` is the smallest N from which the
+    GPU is faster at every larger measured N (None: never faster, or no GPU rows).
+    """
+    out = []
+    keys = sorted({(r["D"], r["dtype"]) for r in rows if r["family"] == "torch-cuda"})
+    for D, dtype in keys:
+        sizes = sorted({r["N"] for r in rows if r["family"] == "torch-cuda" and (r["D"], r["dtype"]) == (D, dtype)})
+        points = []
+        for N in sizes:
+            sel = [r for r in rows if (r["N"], r["D"], r["dtype"]) == (N, D, dtype)]
+            cpu = [r for r in sel if _is_cpu(r)]
+            gpu = next(r for r in sel if r["family"] == "torch-cuda")
+            if not cpu:
+                continue
+            best = min(cpu, key=lambda r: r["median_s"])
+            points.append({"N": N, "cpu_s": best["median_s"], "cpu_path": f"{best['family']} {best['variant']}",
+                           "gpu_s": gpu["median_s"], "gpu_with_copy_s": gpu["median_s"] + (gpu["transfer_s"] or 0.0)})
+
+        def first_win(key, points=points):
+            n_star = None
+            for p in reversed(points):
+                if p[key] < p["cpu_s"]:
+                    n_star = p["N"]
+                else:
+                    break
+            return n_star
+
+        out.append({"D": D, "dtype": dtype, "points": points, "n_star_resident": first_win("gpu_s"),
+                    "n_star_with_copy": first_win("gpu_with_copy_s")})
     return out
 
 
@@ -238,16 +391,35 @@ def build_markdown(record):
         lines.append(f"CUDA ceiling used: read {g['read_gbps']:.0f} GB/s, copy {g['copy_gbps']:.0f} GB/s.")
     else:
         lines.append("CUDA: not measured (no CUDA device on this machine).")
-    lines += ["", "## Headline: N=1e6, D=100", ""]
+    lines += [
+        "",
+        "Two read fractions are given. **% read (in-round)** divides by a read probe (a plain sum "
+        f"over {record['probe_mib']} MiB with all cores) timed in the *same rounds* as the gradients, "
+        "interleaved: a ratio of two numbers measured together, robust to the drifts of a shared VM. "
+        "**% read (run)** divides by the run's ceiling above, the larger of two separate probes.",
+        "",
+        "## Headline: N=1e6, D=100",
+        "",
+    ]
     for dtype in DTYPES:
         best = [r for r in record["rows"] if r["N"] == 1_000_000 and r["D"] == 100 and r["dtype"] == dtype
                 and r["family"] != "torch-cuda"]
         if best:
-            b = max(best, key=lambda r: r["frac_read"])
+            b = max(best, key=lambda r: r["frac_read_inround"])
             naive = next(r for r in best if r["family"] == "torch-cpu" and r["variant"] == "one-liner")
             lines.append(
                 f"- {dtype}, best CPU: {b['family']} {b['variant']} {b['median_s'] * 1e3:.1f} ms = "
-                f"{b['frac_read'] * 100:.0f} % of read bandwidth (torch one-liner: {naive['frac_read'] * 100:.0f} %)"
+                f"{b['frac_read_inround'] * 100:.0f} % of the in-round read bandwidth "
+                f"({b['probe_read_gbps']:.1f} GB/s), {b['frac_read'] * 100:.0f} % of the run's ceiling; "
+                f"torch one-liner: {naive['frac_read_inround'] * 100:.0f} % / {naive['frac_read'] * 100:.0f} %"
+            )
+        gpu = [r for r in record["rows"] if r["N"] == 1_000_000 and r["D"] == 100 and r["dtype"] == dtype
+               and r["family"] == "torch-cuda"]
+        for r in gpu:
+            lines.append(
+                f"- {dtype}, GPU one-liner: {r['median_s'] * 1e3:.3f} ms = {r['frac_read_inround'] * 100:.0f} % "
+                f"of in-round read, {r['frac_copy'] * 100:.0f} % of copy bandwidth; "
+                f"host-to-device copy of X and t: {r['transfer_s'] * 1e3:.1f} ms"
             )
     if not any(r["N"] == 1_000_000 for r in record["rows"]):
         lines.append("- not in this run (--quick)")
@@ -255,6 +427,19 @@ def build_markdown(record):
     if disturbed:
         lines.append(f"- **warning**: other processes used the CPUs during {', '.join(disturbed)} "
                      "(see Interference below); treat those timings as pessimistic.")
+    lines += ["", "## Goals", ""]
+    status = {True: "met", False: "**missed**", None: "not measured"}
+    lines.append(common.markdown_table(
+        ["goal", "measured", "vs run ceiling", "status", "note"],
+        [[g["goal"], "–" if g["value"] is None else f"{g['value']:.0%}",
+          "–" if g.get("value_vs_run_ceiling") is None else f"{g['value_vs_run_ceiling']:.0%}",
+          status[g["met"]], g["note"]] for g in record.get("goals", [])]))
+    lines += ["", "## CPU/GPU crossover", ""]
+    if not record.get("crossover"):
+        lines.append("Not measured (no CUDA device on this machine).")
+    for c in record.get("crossover", []):
+        lines.append(f"- D={c['D']}, {c['dtype']}: GPU faster from N = {c['n_star_resident'] or 'never'} "
+                     f"(data on the GPU), from N = {c['n_star_with_copy'] or 'never'} (copy of X included)")
     lines += ["", "## All rows", ""]
     rows = []
     for r in record["rows"]:
@@ -262,12 +447,14 @@ def build_markdown(record):
         rows.append([
             r["family"], r["variant"], f"{r['N']:.0e}".replace("+0", ""), r["D"], r["dtype"],
             _fmt(r["median_s"] * 1e3), _fmt(r["timing"]["min"] * 1e3), _fmt(r["iqr_rel"], 2), r["timing"]["n"],
-            _fmt(r["gbps"]), round(100 * r["frac_read"]), round(100 * r["frac_copy"]),
+            _fmt(r["gbps"]), _fmt(r["probe_read_gbps"]), round(100 * r["frac_read_inround"]),
+            round(100 * r["frac_read"]), round(100 * r["frac_copy"]),
             f"{r['rel_err_vs_float64']:.0e}", _fmt(r["transfer_s"] * 1e3 if r["transfer_s"] else None), note,
         ])
     lines.append(common.markdown_table(
         ["family", "variant", "N", "D", "dtype", "median ms", "min ms", "IQR/med", "n", "GB/s",
-         "% read", "% copy", "rel err", "H2D ms", "note"], rows))
+         "probe GB/s", "% read (in-round)", "% read (run)", "% copy (run)", "rel err", "H2D ms", "note"],
+        rows))
     lines += ["", "## Interference", "",
               "Cores used by *other* processes while each worker ran (from /proc/stat); above ~0.1 the "
               "multi-threaded timings are disturbed, because a 2-thread kernel waits for its second thread.", ""]
@@ -310,6 +497,7 @@ def main(argv=None):
         "repeats": max(9, args.repeats),
         "cpu_nbytes": (128 if args.quick else 512) * 2**20,
         "gpu_nbytes": (256 if args.quick else 1024) * 2**20,
+        "gpu_extra_sizes": [] if args.quick else GPU_EXTRA_SIZES,
     }
     families = ["numpy", "torch-cpu"] + (["torch-cuda"] if torch.cuda.is_available() else [])
     meta = common.run_metadata({"threads_per_worker": args.threads, "quick": args.quick})
@@ -347,6 +535,7 @@ def main(argv=None):
         "meta": meta,
         "spec": spec,
         "threads": args.threads,
+        "probe_mib": spec["cpu_nbytes"] // 2**20,
         "ceilings": ceilings,
         "workers": [
             {k: w.get(k) for k in ("family", "threads", "load_start", "load_end", "foreign_cores",
@@ -356,6 +545,8 @@ def main(argv=None):
         "rows": rows,
         "wall_s": time.perf_counter() - started,
     }
+    record["goals"] = evaluate_goals(rows, gpu_present=any(w["family"] == "torch-cuda" for w in workers))
+    record["crossover"] = crossover(rows)
     meta["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     paths = common.write_results(out, NAME, record, build_markdown(record),
                                  "Benchmark: one full-batch logistic gradient vs memory bandwidth")
