@@ -7,6 +7,7 @@ without outputs would pass nbval while checking nothing. These checks close that
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,25 @@ def test_chapter_checks_its_claims(path):
 def test_notebook_size(path):
     size = path.stat().st_size
     assert size < 3_000_000, f"{path.name}: {size / 1e6:.1f} MB; lower the figure dpi"
+
+
+# Left-overs of drafting that must never reach readers: a paragraph that only says "placeholder" or
+# "TODO", and checks that cannot fail (``assert True``, ``assert 1``).
+PLACEHOLDER = re.compile(r"^\s*(placeholder|todo|tbd|fixme|xxx|lorem ipsum)\b", re.IGNORECASE | re.MULTILINE)
+VACUOUS_ASSERT = re.compile(r"^\s*assert\s+(True|1|not\s+False|not\s+None)\s*(#.*)?$", re.MULTILINE)
+
+
+@pytest.mark.parametrize("path", [*NOTEBOOKS, *sorted(BOOK.glob("*.md"))], ids=lambda p: p.name)
+def test_no_placeholders_or_vacuous_checks(path):
+    if path.suffix == ".md":
+        cells = [{"cell_type": "markdown", "source": path.read_text(encoding="utf-8")}]
+    else:
+        cells = load(path)["cells"]
+    for i, cell in enumerate(cells):
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown":
+            hit = PLACEHOLDER.search(source)
+            assert not hit, f"{path.name} cell {i}: unfinished text {hit.group(0).strip()!r}"
+        elif cell["cell_type"] == "code":
+            hit = VACUOUS_ASSERT.search(source)
+            assert not hit, f"{path.name} cell {i}: a check that cannot fail: {hit.group(0).strip()!r}"

@@ -1,0 +1,146 @@
+"""The benchmark scripts' bookkeeping, and the results committed from them.
+
+No timing happens here (speed lives in ``benchmarks/``, run on demand): these tests
+check that the goals are read correctly from a run's rows, that a GPU row is never
+invented where no GPU was measured, and that every committed result says where,
+when and how it was produced.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "benchmarks"
+RESULTS = BENCH / "results"
+
+
+def _load_script(name):
+    sys.path.insert(0, str(BENCH))
+    try:
+        spec = importlib.util.spec_from_file_location(f"_bench_{name}", BENCH / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+@pytest.fixture(scope="module")
+def bg():
+    return _load_script("bench_gradient")
+
+
+def row(family, variant, N, D, dtype, seconds, *, probe_gbps=30.0, copy=None, transfer=None):
+    nbytes = (N * D + N) * (8 if dtype == "float64" else 4)
+    gbps = nbytes / seconds / 1e9
+    return {"family": family, "variant": variant, "N": N, "D": D, "dtype": dtype, "median_s": seconds,
+            "gbps": gbps, "probe_read_gbps": probe_gbps, "frac_read_inround": gbps / probe_gbps,
+            "frac_read": gbps / (probe_gbps * 1.2), "frac_copy": copy if copy is not None else gbps / 25.0,
+            "transfer_s": transfer}
+
+
+def test_cpu_gradient_goal_is_read_from_the_fastest_path_at_the_headline_size(bg):
+    bytes64 = (10**8 + 10**6) * 8
+    rows = [
+        row("numpy", "one-liner", 10**6, 100, "float64", bytes64 / 9e9),  # 30 % of 30 GB/s
+        row("torch-cpu", "blocked+prefetch", 10**6, 100, "float64", bytes64 / 21e9),  # 70 %
+        row("torch-cpu", "blocked+prefetch", 10**5, 100, "float64", 1e-9),  # another size: ignored
+        row("torch-cpu", "one-liner", 10**6, 100, "float32", (10**8 + 10**6) * 4 / 12e9),  # 40 %
+    ]
+    goals = {g["id"]: g for g in bg.evaluate_goals(rows, gpu_present=False)}
+    g64, g32 = goals["gradient-cpu-float64"], goals["gradient-cpu-float32"]
+    assert g64["value"] == pytest.approx(0.70) and g64["met"] is True
+    assert "torch-cpu blocked+prefetch" in g64["note"]
+    assert g64["value_vs_run_ceiling"] == pytest.approx(0.70 / 1.2)
+    assert g32["value"] == pytest.approx(0.40) and g32["met"] is False
+
+
+def test_gpu_goals_say_not_measured_without_a_gpu(bg):
+    goals = {g["id"]: g for g in bg.evaluate_goals([], gpu_present=False)}
+    for dtype in ("float64", "float32"):
+        g = goals[f"gradient-gpu-{dtype}"]
+        assert g["value"] is None and g["met"] is None
+        assert "not measured" in g["note"]
+    assert goals["gradient-cpu-float64"]["met"] is None  # no row at all: nothing is claimed
+
+
+def test_gpu_goal_uses_the_worst_large_row(bg):
+    rows = [row("torch-cuda", "one-liner", 10**7, 100, "float64", 1e-3, copy=0.8),  # 8e9 bytes
+            row("torch-cuda", "one-liner", 10**6, 100, "float64", 1e-3, copy=0.9),  # 8e8 bytes: too small
+            row("torch-cuda", "one-liner", 10**7, 10, "float64", 1e-3, copy=0.65)]  # 8e8: too small too
+    rows.append(row("torch-cuda", "one-liner", 2 * 10**7, 10, "float64", 1e-3, copy=0.6))  # 1.6e9: counts
+    g = {g["id"]: g for g in bg.evaluate_goals(rows, gpu_present=True)}["gradient-gpu-float64"]
+    assert g["value"] == pytest.approx(0.6) and g["met"] is False
+
+
+def test_crossover_is_the_size_from_which_the_gpu_always_wins(bg):
+    rows = []
+    for N, cpu_s, gpu_s in [(10**3, 1e-5, 5e-5), (10**4, 1e-4, 5e-5), (10**5, 1e-3, 6e-5), (10**6, 1e-2, 1e-4)]:
+        rows.append(row("numpy", "one-liner", N, 10, "float64", cpu_s))
+        rows.append(row("torch-cpu", "one-liner", N, 10, "float64", cpu_s * 2))
+        rows.append(row("torch-cuda", "one-liner", N, 10, "float64", gpu_s, transfer=N * 1e-8))
+    rows.append(row("torch-cuda", "one-liner", 10**7, 10, "float64", 1e-3, transfer=0.1))  # no CPU row
+    (c,) = bg.crossover(rows)
+    assert (c["D"], c["dtype"]) == (10, "float64")
+    assert [p["N"] for p in c["points"]] == [10**3, 10**4, 10**5, 10**6]
+    assert all(p["cpu_path"] == "numpy one-liner" for p in c["points"])
+    assert c["n_star_resident"] == 10**4
+    # with the copy: 1e4 -> 5e-5 + 1e-4 > 1e-4 (CPU wins); 1e5 -> 6e-5 + 1e-3 > 1e-3; 1e6 -> 1e-4 + 1e-2 > 1e-2
+    assert c["n_star_with_copy"] is None
+
+
+def test_no_crossover_without_gpu_rows(bg):
+    assert bg.crossover([row("numpy", "one-liner", 10**4, 10, "float64", 1e-4)]) == []
+
+
+# ---------------------------------------------------------------------------
+# the committed results
+# ---------------------------------------------------------------------------
+
+COMMITTED = ["fit", "gradient", "codegen"]
+
+
+@pytest.mark.parametrize("name", COMMITTED)
+def test_committed_result_says_where_when_and_how(name):
+    path = RESULTS / f"{name}.json"
+    assert path.exists(), f"{path} is not committed: run `make bench`"
+    rec = json.loads(path.read_text())
+    assert (RESULTS / f"{name}.md").exists(), f"{name}.md (the summary) is missing next to {name}.json"
+    if "meta" in rec:
+        meta = rec["meta"]
+        date, command, machine, versions = meta["date_utc"], meta["command"], meta["machine"], meta["versions"]
+        assert machine["usable_cpus"] >= 1 and machine["cpu"]
+        assert "gpus" in machine
+    else:  # bench_codegen's own layout
+        date, command, machine, versions = rec["date"], rec["command"], rec["machine"], rec["versions"]
+        assert machine["cpu_count"] >= 1
+    assert date[:2] == "20" and "bench_" in command
+    assert versions.get("torch") and versions.get("numpy")
+    assert not rec.get("quick") and not (rec.get("meta") or {}).get("quick"), f"{name}.json is a --quick run"
+
+
+def test_committed_gpu_rows_only_where_a_gpu_was_there():
+    rec = json.loads((RESULTS / "gradient.json").read_text())
+    cuda_rows = [r for r in rec["rows"] if r["family"] == "torch-cuda"]
+    if not rec["meta"]["machine"]["gpus"]:
+        assert not cuda_rows and rec["ceilings"]["cuda"] is None
+        assert all(g["met"] is None for g in rec["goals"] if g["id"].startswith("gradient-gpu"))
+
+
+def test_committed_fit_times_reached_the_target():
+    """A solver is timed only if it reached f - f* within the target: nothing is timed that did not get there."""
+    rec = json.loads((RESULTS / "fit.json").read_text())
+    timed = 0
+    for p in rec["problems"]:
+        for r in p["rows"]:
+            if r["median_s"] is not None:
+                timed += 1
+                target = 1e-8 if r["dtype"] == "float64" else 1e-6
+                assert r["target_met"] and r["gap"] is not None and r["gap"] <= target, (p["name"], r["solver"])
+    assert timed > 0
