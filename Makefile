@@ -1,6 +1,7 @@
 # The course's commands. Each bootstraps .venv from requirements.txt when it is missing or stale.
 #   make book       build the HTML into _build/html
-#   make test       lint, unit tests, every notebook under nbval, hygiene, strict build, browser tests
+#   make test       lint, unit tests, every notebook under nbval, hygiene, strict build, browser tests,
+#                   and a --quick smoke run of the benchmarks
 #   make notebooks  re-execute every notebook in place with clean outputs (and refresh book/status.md)
 #   make bench      run the benchmarks (results in benchmarks/results/)
 #   make lab        open JupyterLab in the course environment
@@ -20,7 +21,7 @@ NB ?= book/*.ipynb
 .PHONY: help venv book test lint unit nbval hygiene build browser notebooks bench bench-quick lab clean
 
 help:
-	@sed -n '2,7p' Makefile
+	@sed -n '2,8p' Makefile
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,7 +37,7 @@ book: $(STAMP)
 	@echo "The book is in _build/html: open file://$(CURDIR)/_build/html/index.html"
 
 # make test: each step stops the run on failure, in this order.
-test: lint unit nbval hygiene build browser
+test: lint unit nbval hygiene build browser bench-quick
 	@echo "make test: all steps passed"
 
 lint: $(STAMP)
