@@ -50,10 +50,11 @@ def reference_softmax(theta, X, y, k, lam, fit_intercept):
 # --------------------------------------------------------------------------- #
 # Objectives
 # --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("d", [4, 40], ids=["narrow", "wide (prefetched blocks)"])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("lam", [0.0, 2.5])
-def test_logistic_value_grad_hessian_match_autograd(fit_intercept, lam):
-    X, t = make_binary()
+def test_logistic_value_grad_hessian_match_autograd(fit_intercept, lam, d):
+    X, t = make_binary(d=d)
     obj = optim.LogisticObjective(X, t, lam=lam, fit_intercept=fit_intercept, block_rows=64)
     theta = torch.randn(obj.n_params, dtype=F64, generator=torch.Generator().manual_seed(1))
     f, g = obj.value_grad(theta)
@@ -367,7 +368,7 @@ def test_unpenalised_softmax_newton_handles_the_singular_hessian():
 
 def test_parallel_row_ranges_give_the_serial_result(monkeypatch):
     """The CPU worker threads (one row range each) agree with one thread, and leave torch's setting alone."""
-    X, t = make_binary(n=2001, d=40, seed=9)  # >= 32 columns: the multiply-and-sum kernel
+    X, t = make_binary(n=2001, d=40, seed=9)  # >= 32 columns: blocks prefetched into the cache
     theta = torch.linspace(-0.2, 0.2, 41, dtype=F64)
     before = torch.get_num_threads()
     serial = optim.LogisticObjective(X, t, lam=0.5, block_rows=100)
