@@ -93,61 +93,22 @@ def check_real(name, value, *, positive=False, nonnegative=False, allow_inf=Fals
 # --------------------------------------------------------------------------- #
 # Device and dtype
 # --------------------------------------------------------------------------- #
-_DEVICE_HELP = "expected 'cpu', 'cuda', 'cuda:<index>', 'mps', 'auto' or a torch.device"
-
-
 def check_device(device):
-    """Resolve the ``device`` argument to a ``torch.device`` that exists here.
+    """Resolve an estimator's ``device`` argument to a ``torch.device`` that exists here.
 
-    ``None`` and ``"cpu"`` give the CPU. ``"auto"`` gives the first CUDA GPU if
-    there is one, else Apple's MPS if available, else the CPU. ``"cuda"``,
-    ``"cuda:<index>"`` and ``"mps"`` must exist on this machine: asking for a GPU
-    that is not there raises ``ValueError`` instead of silently using the CPU.
+    ``None`` gives the CPU (the estimators' default: the same results on every
+    machine). Anything else goes through ``mathcore.device.resolve_device``:
+    ``"auto"`` is ``mathcore.device.default_device()`` (the ``MATHCORE_DEVICE``
+    environment variable if set, else CUDA, then Apple MPS, then the CPU), and
+    ``"cuda"``, ``"cuda:<index>"`` and ``"mps"`` must exist on this machine: asking
+    for a GPU that is not there raises ``ValueError`` instead of silently using
+    the CPU.
     """
     if device is None:
         return torch.device("cpu")
-    if isinstance(device, str):
-        if device == "auto":
-            if torch.cuda.is_available():
-                return torch.device("cuda", torch.cuda.current_device())
-            mps = getattr(torch.backends, "mps", None)
-            if mps is not None and mps.is_available():
-                return torch.device("mps")
-            return torch.device("cpu")
-        try:
-            dev = torch.device(device)
-        except (RuntimeError, ValueError):
-            raise ValueError(f"device: {_DEVICE_HELP}, got {device!r}") from None
-    elif isinstance(device, torch.device):
-        dev = device
-    else:
-        raise TypeError(f"device: {_DEVICE_HELP}, got {device!r} of type {type(device).__name__}")
+    from .device import resolve_device
 
-    if dev.type == "cpu":
-        return torch.device("cpu")
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(
-                f"device: got {device!r}, but CUDA is not available on this machine "
-                f"(torch {torch.__version__}, torch.cuda.is_available() is False); "
-                "use device='cpu' or device='auto'"
-            )
-        index = torch.cuda.current_device() if dev.index is None else dev.index
-        if index >= torch.cuda.device_count():
-            raise ValueError(
-                f"device: got {device!r}, but this machine has only "
-                f"{torch.cuda.device_count()} CUDA device(s)"
-            )
-        return torch.device("cuda", index)
-    if dev.type == "mps":
-        mps = getattr(torch.backends, "mps", None)
-        if mps is None or not mps.is_available():
-            raise ValueError(
-                f"device: got {device!r}, but Apple MPS is not available on this machine; "
-                "use device='cpu' or device='auto'"
-            )
-        return torch.device("mps")
-    raise ValueError(f"device: {_DEVICE_HELP}, got {device!r}")
+    return resolve_device(device)
 
 
 _DTYPES = {

@@ -33,8 +33,8 @@ def _check_available(device, name, received):
     if device.type == "cuda":
         if not torch.cuda.is_available():
             raise ValueError(
-                f"{name}: CUDA is not available on this machine (torch {torch.__version__}), "
-                f"got {received!r}"
+                f"{name}: CUDA is not available on this machine (torch {torch.__version__}, "
+                f"torch.cuda.is_available() is False), got {received!r}; use 'cpu' or 'auto'"
             )
         count = torch.cuda.device_count()
         index = torch.cuda.current_device() if device.index is None else device.index
@@ -46,7 +46,8 @@ def _check_available(device, name, received):
         return torch.device("cuda", index)  # tensors report cuda:0, not cuda
     if device.type == "mps":
         if not _mps_available():
-            raise ValueError(f"{name}: Apple MPS is not available on this machine, got {received!r}")
+            raise ValueError(f"{name}: Apple MPS is not available on this machine, got {received!r}; "
+                             "use 'cpu' or 'auto'")
         if device.index not in (None, 0):
             raise ValueError(f"{name}: there is only one MPS device, got {received!r}")
         return torch.device("mps", 0)
@@ -58,7 +59,9 @@ def _parse(device, name):
     if isinstance(device, torch.device):
         return _check_available(device, name, str(device))
     if not isinstance(device, str):
-        raise TypeError(f"{name}: expected None, a string or a torch.device, got {type(device).__name__}")
+        raise TypeError(
+            f"{name}: expected None, a string or a torch.device, got {device!r} of type {type(device).__name__}"
+        )
     if device == "auto":
         return None
     try:

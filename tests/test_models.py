@@ -334,7 +334,7 @@ BAD_PARAMS = [
     ({"solver": "sag"}, ValueError, r"solver: expected one of 'auto', 'newton', 'lbfgs', 'gd', 'sgd', got 'sag'"),
     ({"penalty": "l1"}, ValueError, r"penalty: expected one of 'l2', None, got 'l1'"),
     ({"penalty": "none"}, ValueError, r"penalty: .* got 'none'"),
-    ({"device": "tpu"}, ValueError, r"device: expected 'cpu', 'cuda'.*got 'tpu'"),
+    ({"device": "tpu"}, ValueError, r"device: expected 'auto', 'cpu', 'cuda'.*got 'tpu'"),
     ({"device": 3}, TypeError, r"device: .*got 3 of type int"),
     ({"dtype": "float16"}, ValueError, r"dtype: expected 'float64' or 'float32', got 'float16'"),
     ({"tol": -1e-3}, ValueError, r"tol: expected a non-negative number"),
@@ -359,9 +359,9 @@ def test_bad_parameters_raise_in_fit(params, error, match):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error on machines without CUDA")
 def test_cuda_without_cuda_is_an_error_not_a_silent_cpu_fit():
-    with pytest.raises(ValueError, match=r"device: got 'cuda', but CUDA is not available"):
+    with pytest.raises(ValueError, match=r"^device: CUDA is not available on this machine .*got 'cuda'; use 'cpu' or 'auto'"):
         LogisticRegression(device="cuda").fit(X0, Y0)
-    with pytest.raises(ValueError, match=r"device: got 'cuda:1'"):
+    with pytest.raises(ValueError, match=r"^device: CUDA is not available .*got 'cuda:1'"):
         SoftmaxRegression(device="cuda:1").fit(X0, Y0)
 
 
@@ -545,3 +545,18 @@ def test_train_mlp_bad_data():
 def test_mlp_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         MLP(**kwargs)
+
+
+def test_device_auto_follows_mathcore_device_and_explicit_devices_ignore_it(monkeypatch):
+    """Estimators resolve devices like mathcore.device: 'auto' reads MATHCORE_DEVICE, 'cpu' does not."""
+    monkeypatch.setenv("MATHCORE_DEVICE", "tpu:7")
+    with pytest.raises(ValueError, match=r"^MATHCORE_DEVICE: "):
+        LogisticRegression(device="auto").fit(X0, Y0)
+    with pytest.raises(ValueError, match=r"^MATHCORE_DEVICE: "):
+        SoftmaxRegression(device="auto").fit(X0, Y0)
+    for device in ("cpu", None, torch.device("cpu")):
+        clf = LogisticRegression(device=device).fit(X0, Y0)
+        assert clf.predict_proba(X0).shape == (len(X0), 2)
+    monkeypatch.setenv("MATHCORE_DEVICE", "cpu")
+    auto = LogisticRegression(device="auto").fit(X0, Y0)
+    np.testing.assert_array_equal(auto.coef_, LogisticRegression(device="cpu").fit(X0, Y0).coef_)
