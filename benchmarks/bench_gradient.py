@@ -75,6 +75,12 @@ QUICK_SIZES = [(10_000, 10), (10_000, 100), (100_000, 100)]
 # device busy (N * D * itemsize >= 1e9 bytes), and the small sizes give the crossover.
 GPU_EXTRA_SIZES = [(10_000_000, 10), (10_000_000, 100)]
 HEADLINE = (1_000_000, 100)
+# At one size (the headline; N = 1e5 with --quick) the prefetched blocked gradient
+# is also timed with other block sizes, in the same rounds: it shows what the
+# fixed cost of each block (a handful of torch/NumPy calls, dispatched under
+# Python's GIL) does to the bandwidth as blocks shrink.
+SWEEP_KIB = (256, 512, 2048)
+SWEEP_PREFIX = "blocked+prefetch, block "
 GOAL_CPU_READ = 0.60  # best CPU gradient >= 60 % of the read bandwidth measured with it
 GOAL_GPU_COPY = 0.70  # GPU gradient >= 70 % of the device copy bandwidth ...
 GOAL_GPU_MIN_BYTES = 1e9  # ... where N * D * itemsize >= 1e9
@@ -206,6 +212,12 @@ def worker(family, spec):
                 )
                 data = tuple(a.to(dev) for a in data)
             fns = _variants(family, *data)
+            if family != "torch-cuda" and [N, D] == list(spec["sweep_size"]):
+                itemsize = np.dtype(dtype).itemsize
+                for kib in SWEEP_KIB:
+                    rows = kib * 1024 // (D * itemsize)
+                    fns[f"{SWEEP_PREFIX}{kib}"] = (
+                        lambda rows=rows, data=data: bench._grad_blocked(*data, block_rows=rows, prefetch=True))
             first = bench.time_function(fns["one-liner"], warmup=1, repeats=3, device=dev).median
             repeats = max(spec["repeats"], 21 if first < 0.01 else 9)
             fns[PROBE] = read_probe
@@ -221,6 +233,17 @@ def worker(family, spec):
                 if variant == PROBE:
                     continue
                 tm = timings[variant]
+                swept = variant.startswith(SWEEP_PREFIX)
+                if swept or (variant == "blocked+prefetch" and [N, D] == list(spec["sweep_size"])):
+                    out.setdefault("block_sweep", []).append({
+                        "family": family, "dtype": dtype, "N": N, "D": D, "default": not swept,
+                        # bench's default block: (1 << 20) // (D * itemsize) rows, nominally 1 MiB
+                        "block_kib": int(variant[len(SWEEP_PREFIX):]) if swept else 1024, "timing": tm.as_dict(),
+                        "median_s": tm.median, "gbps": nbytes / tm.median / 1e9,
+                        "frac_read_inround": nbytes / tm.median / 1e9 / probe_gbps,
+                        "rel_err_vs_float64": _rel_err(fn(), ref)})
+                if swept:
+                    continue
                 out["rows"].append(
                     {
                         "family": family,
@@ -434,6 +457,14 @@ def build_markdown(record):
         [[g["goal"], "–" if g["value"] is None else f"{g['value']:.0%}",
           "–" if g.get("value_vs_run_ceiling") is None else f"{g['value_vs_run_ceiling']:.0%}",
           status[g["met"]], g["note"]] for g in record.get("goals", [])]))
+    if record.get("block_sweep"):
+        lines += ["", "## Block size (blocked+prefetch)", "",
+                  "The same gradient with other block sizes, timed in the same rounds (the default is marked):", ""]
+        lines.append(common.markdown_table(
+            ["family", "dtype", "N", "D", "block KiB", "median ms", "GB/s", "% read (in-round)", ""],
+            [[b["family"], b["dtype"], f"{b['N']:.0e}".replace("+0", ""), b["D"], b["block_kib"],
+              _fmt(b["median_s"] * 1e3), _fmt(b["gbps"]), round(100 * b["frac_read_inround"]),
+              "default" if b.get("default") else ""] for b in record["block_sweep"]]))
     lines += ["", "## CPU/GPU crossover", ""]
     if not record.get("crossover"):
         lines.append("Not measured (no CUDA device on this machine).")
@@ -498,6 +529,7 @@ def main(argv=None):
         "cpu_nbytes": (128 if args.quick else 512) * 2**20,
         "gpu_nbytes": (256 if args.quick else 1024) * 2**20,
         "gpu_extra_sizes": [] if args.quick else GPU_EXTRA_SIZES,
+        "sweep_size": (100_000, 100) if args.quick else HEADLINE,
     }
     families = ["numpy", "torch-cpu"] + (["torch-cuda"] if torch.cuda.is_available() else [])
     meta = common.run_metadata({"threads_per_worker": args.threads, "quick": args.quick})
@@ -545,6 +577,8 @@ def main(argv=None):
         "rows": rows,
         "wall_s": time.perf_counter() - started,
     }
+    record["block_sweep"] = sorted((b for w in workers for b in w.get("block_sweep", [])),
+                                   key=lambda b: (b["family"], b["dtype"], b["block_kib"]))
     record["goals"] = evaluate_goals(rows, gpu_present=any(w["family"] == "torch-cuda" for w in workers))
     record["crossover"] = crossover(rows)
     meta["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]

@@ -144,3 +144,20 @@ def test_committed_fit_times_reached_the_target():
                 target = 1e-8 if r["dtype"] == "float64" else 1e-6
                 assert r["target_met"] and r["gap"] is not None and r["gap"] <= target, (p["name"], r["solver"])
     assert timed > 0
+
+
+def test_committed_block_sweep_has_the_default_block_for_each_cpu_family():
+    rec = json.loads((RESULTS / "gradient.json").read_text())
+    sweep = rec["block_sweep"]
+    combos = {(b["family"], b["dtype"]) for b in sweep}
+    assert combos == {(f, d) for f in ("numpy", "torch-cpu") for d in ("float64", "float32")}
+    for family, dtype in combos:
+        sizes = sorted(b["block_kib"] for b in sweep if (b["family"], b["dtype"]) == (family, dtype))
+        defaults = [b for b in sweep if (b["family"], b["dtype"]) == (family, dtype) and b["default"]]
+        assert sizes == sorted([1024, *_load_script("bench_gradient").SWEEP_KIB])
+        assert len(defaults) == 1 and defaults[0]["block_kib"] == 1024
+        # the default entry is the blocked+prefetch row of the same run
+        row = next(r for r in rec["rows"] if (r["family"], r["dtype"], r["variant"], r["N"], r["D"])
+                   == (family, dtype, "blocked+prefetch", defaults[0]["N"], defaults[0]["D"]))
+        assert row["median_s"] == defaults[0]["median_s"]
+    assert all(b["rel_err_vs_float64"] < (1e-12 if b["dtype"] == "float64" else 1e-4) for b in sweep)
