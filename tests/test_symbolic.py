@@ -688,3 +688,20 @@ def test_generated_gradient_bad_input():
         ms.gradient_function("logistic_l2")(X, w_, t_, -1.0)
     with pytest.raises(ValueError, match=r"t: expected shape \(5, 2\)"):
         ms.gradient_function("softmax_ce")(X, np.zeros((3, 2)), np.zeros((5, 3)))
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_generated_gradients_show_their_source(backend):
+    """grad.source is the code the returned function runs: the generated part and the composition."""
+    from mathcore.symbolic import codegen
+
+    grad = codegen.logistic_loss_gradient(backend)
+    assert "return sigmoid(z) - t" in grad.source
+    assert "return X.T @ dloss_dz_logistic(X @ w, t)" in grad.source
+    assert grad.generated[0].source in grad.source
+    assert "/ X.shape[0]" in codegen.logistic_loss_gradient(backend, mean=True).source
+    l2 = codegen.gradient_function("logistic_l2", backend)
+    assert "return lam*w" in l2.source and "+ dpenalty_dw(w, lam)" in l2.source
+    soft = codegen.gradient_function("softmax_ce", backend)
+    assert "return P - Y" in soft.source
+    assert ("axis=1" if backend == "numpy" else "dim=1") in soft.source

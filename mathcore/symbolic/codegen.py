@@ -492,6 +492,9 @@ def gradient_function(loss: str = "logistic", backend: str = "numpy", mean: bool
     callable
         ``grad(X, w, t)`` (``grad(X, w, t, lam)`` for ``"logistic_l2"``; for
         ``"softmax_ce"`` ``w`` is ``W`` of shape (D, K) and ``t`` one-hot (N, K)).
+        ``grad.source`` is the code it runs, as text: the generated element-wise
+        function(s) and the composition with the matrix products
+        (``grad.generated`` holds the generated functions themselves).
 
     Raises
     ------
@@ -523,7 +526,7 @@ def gradient_function(loss: str = "logistic", backend: str = "numpy", mean: bool
             G = X.T @ f(probabilities(X @ W), Y)
             return G / X.shape[0] if mean else G
 
-        return grad
+        return _with_source(grad, "X, W, Y", f"X.T @ {f.__name__}(softmax(X @ W, {'axis' if backend == 'numpy' else 'dim'}=1), Y)", mean, [f])
 
     f = _score_function("logistic" if loss == "logistic_l2" else loss, backend)
 
@@ -538,7 +541,8 @@ def gradient_function(loss: str = "logistic", backend: str = "numpy", mean: bool
             total = X.T @ f(X @ w, t) + g(w, lam)
             return total / X.shape[0] if mean else total
 
-        return grad
+        return _with_source(grad, "X, w, t, lam", f"X.T @ {f.__name__}(X @ w, t) + {g.__name__}(w, lam)", mean,
+                            [f, g])
 
     def grad(X, w, t):
         _check_arrays(backend, X=(X, (2,)), w=(w, (1,)), t=(t, (1,)))
@@ -546,6 +550,15 @@ def gradient_function(loss: str = "logistic", backend: str = "numpy", mean: bool
         total = X.T @ f(X @ w, t)
         return total / X.shape[0] if mean else total
 
+    return _with_source(grad, "X, w, t", f"X.T @ {f.__name__}(X @ w, t)", mean, [f])
+
+
+def _with_source(grad, args, expression, mean, generated):
+    """Attach ``grad.source`` (what the returned function computes, with the generated code it calls)."""
+    body = f"({expression}) / X.shape[0]" if mean else expression
+    parts = [g.source.rstrip() for g in generated]
+    grad.source = "\n\n".join([*parts, f"def grad({args}):\n    return {body}"]) + "\n"
+    grad.generated = tuple(generated)
     return grad
 
 
@@ -567,7 +580,8 @@ def logistic_loss_gradient(backend: str = "numpy", mean: bool = False):
     Returns
     -------
     callable
-        ``grad(X, w, t)`` with ``X`` (N, D), ``w`` (D,), ``t`` (N,).
+        ``grad(X, w, t)`` with ``X`` (N, D), ``w`` (D,), ``t`` (N,); ``grad.source``
+        shows the generated code and the composition (see ``gradient_function``).
 
     Raises
     ------
