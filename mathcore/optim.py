@@ -424,11 +424,11 @@ class LogisticObjective:
             for i in range(lo, hi, B):
                 j = min(i + B, hi)
                 Xb, zb = X[i:j], z[i:j]
+                if self._prefetch and (grad or not w_is_zero):  # the block will be read: bring it in
+                    Xb.sum()
                 if w_is_zero:
                     zb.fill_(0.0)
                 else:
-                    if self._prefetch:
-                        Xb.sum()
                     torch.mv(Xb, w, out=zb)
                 if b is not None:
                     zb += b
