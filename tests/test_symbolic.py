@@ -705,3 +705,12 @@ def test_generated_gradients_show_their_source(backend):
     soft = codegen.gradient_function("softmax_ce", backend)
     assert "return P - Y" in soft.source
     assert ("axis=1" if backend == "numpy" else "dim=1") in soft.source
+
+
+def test_chain_rule_cancellation_shows_the_factor_it_cancels():
+    """D12b's middle step stays unevaluated: p(1 - p) appears over and next to itself, and the step is checked."""
+    d = ms.chain_rule_cancellation()
+    text = d.latex()
+    assert r"\frac{p - t}{p \left(1 - p\right)}" in text and text.count(r"p \left(1 - p\right)") >= 2
+    assert d.verify().holds
+    assert sp.simplify(d.steps[0] - d.rhs) == 0  # the displayed step equals the result

@@ -1001,7 +1001,10 @@ def chain_rule_cancellation() -> Derivation:
         "dl/dp * dp/dz * dz/dw = (p - t) x: the sigmoid's slope cancels.",
         lhs=(-t / p + (1 - t) / (1 - p)) * p * (1 - p) * x,
         rhs=(p - t) * x,
-        steps=((p - t) / (p * (1 - p)) * p * (1 - p) * x,),
+        # kept unevaluated, so that the display shows the factor p(1 - p) in the
+        # denominator next to the one it cancels (SymPy would cancel them at once)
+        steps=(sp.Mul(sp.Mul(p - t, sp.Pow(sp.Mul(p, 1 - p), -1, evaluate=False), evaluate=False),
+                      sp.Mul(p, 1 - p), x, evaluate=False),),
     )
 
 
