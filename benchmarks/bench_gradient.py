@@ -303,6 +303,13 @@ def _is_cpu(row):
     return row["family"] in ("numpy", "torch-cpu")
 
 
+def _goal(goal_id, text, target, value, value_vs_run_ceiling, note):
+    """One goal: ``met`` is None (not measured) when there is no value."""
+    return {"id": goal_id, "goal": text, "target": target, "value": value,
+            "value_vs_run_ceiling": value_vs_run_ceiling,
+            "met": None if value is None else bool(value >= target), "note": note}
+
+
 def evaluate_goals(rows, gpu_present):
     """The gradient goals, read against the rows of one run.
 
@@ -321,30 +328,22 @@ def evaluate_goals(rows, gpu_present):
     for dtype in DTYPES:
         cands = [r for r in rows if _is_cpu(r) and (r["N"], r["D"], r["dtype"]) == (N, D, dtype)]
         best = max(cands, key=lambda r: r["frac_read_inround"]) if cands else None
-        goals.append({
-            "id": f"gradient-cpu-{dtype}",
-            "goal": f"fastest CPU gradient, N=1e6, D=100, {dtype}: >= {GOAL_CPU_READ:.0%} of read bandwidth",
-            "target": GOAL_CPU_READ,
-            "value": best["frac_read_inround"] if best else None,
-            "value_vs_run_ceiling": best["frac_read"] if best else None,
-            "met": None if best is None else best["frac_read_inround"] >= GOAL_CPU_READ,
-            "note": (f"{best['family']} {best['variant']}: {best['gbps']:.1f} GB/s against a read probe of "
-                     f"{best['probe_read_gbps']:.1f} GB/s in the same rounds" if best else "not in this run"),
-        })
+        goals.append(_goal(
+            f"gradient-cpu-{dtype}",
+            f"fastest CPU gradient, N=1e6, D=100, {dtype}: >= {GOAL_CPU_READ:.0%} of read bandwidth",
+            GOAL_CPU_READ, best and best["frac_read_inround"], best and best["frac_read"],
+            f"{best['family']} {best['variant']}: {best['gbps']:.1f} GB/s against a read probe of "
+            f"{best['probe_read_gbps']:.1f} GB/s in the same rounds" if best else "not in this run"))
     for dtype in DTYPES:
         big = [r for r in rows if r["family"] == "torch-cuda" and r["dtype"] == dtype
                and r["N"] * r["D"] * (8 if dtype == "float64" else 4) >= GOAL_GPU_MIN_BYTES]
         worst = min(big, key=lambda r: r["frac_copy"]) if big else None
-        goals.append({
-            "id": f"gradient-gpu-{dtype}",
-            "goal": f"GPU gradient, N*D*itemsize >= 1e9, {dtype}: >= {GOAL_GPU_COPY:.0%} of device copy bandwidth",
-            "target": GOAL_GPU_COPY,
-            "value": worst["frac_copy"] if worst else None,
-            "value_vs_run_ceiling": None,
-            "met": None if worst is None else worst["frac_copy"] >= GOAL_GPU_COPY,
-            "note": (f"smallest fraction at N={worst['N']:.0e}, D={worst['D']}" if worst
-                     else "not measured: no CUDA device" if not gpu_present else "no row that large in this run"),
-        })
+        goals.append(_goal(
+            f"gradient-gpu-{dtype}",
+            f"GPU gradient, N*D*itemsize >= 1e9, {dtype}: >= {GOAL_GPU_COPY:.0%} of device copy bandwidth",
+            GOAL_GPU_COPY, worst and worst["frac_copy"], None,
+            f"smallest fraction at N={worst['N']:.0e}, D={worst['D']}" if worst
+            else "not measured: no CUDA device" if not gpu_present else "no row that large in this run"))
     return goals
 
 

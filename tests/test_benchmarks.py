@@ -161,3 +161,10 @@ def test_committed_block_sweep_has_the_default_block_for_each_cpu_family():
                    == (family, dtype, "blocked+prefetch", defaults[0]["N"], defaults[0]["D"]))
         assert row["median_s"] == defaults[0]["median_s"]
     assert all(b["rel_err_vs_float64"] < (1e-12 if b["dtype"] == "float64" else 1e-4) for b in sweep)
+
+
+def test_committed_gradient_goals_follow_from_the_committed_rows(bg):
+    rec = json.loads((RESULTS / "gradient.json").read_text())
+    gpu = any(r["family"] == "torch-cuda" for r in rec["rows"])
+    assert bg.evaluate_goals(rec["rows"], gpu_present=gpu) == rec["goals"]
+    assert bg.crossover(rec["rows"]) == rec["crossover"]
