@@ -15,6 +15,8 @@ import warnings
 import numpy as np
 import torch
 
+from .device import resolve_device
+
 __all__ = [
     "check_choice",
     "check_bool",
@@ -106,8 +108,6 @@ def check_device(device):
     """
     if device is None:
         return torch.device("cpu")
-    from .device import resolve_device
-
     return resolve_device(device)
 
 

@@ -59,6 +59,8 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from ._validation import check_int
+
 __all__ = [
     "History",
     "LogisticObjective",
@@ -180,8 +182,8 @@ def _start(objective, theta0):
 
 
 def _block_rows(X, block_rows, cpu_bytes=_CPU_BLOCK_BYTES):
-    if block_rows is not None:
-        return max(1, int(block_rows))
+    if block_rows is not None:  # the caller's choice, checked (never silently rounded or clipped)
+        return check_int("block_rows", block_rows, low=1)
     if X.device.type != "cpu":
         return max(1, min(X.shape[0], _GPU_BLOCK_BYTES // (max(1, X.shape[1]) * X.element_size())))
     # ~cpu_bytes of X, and at most 16384 rows so that the per-row temporaries (z, the

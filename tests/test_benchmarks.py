@@ -128,9 +128,14 @@ def test_committed_result_says_where_when_and_how(name):
 def test_committed_gpu_rows_only_where_a_gpu_was_there():
     rec = json.loads((RESULTS / "gradient.json").read_text())
     cuda_rows = [r for r in rec["rows"] if r["family"] == "torch-cuda"]
-    if not rec["meta"]["machine"]["gpus"]:
-        assert not cuda_rows and rec["ceilings"]["cuda"] is None
-        assert all(g["met"] is None for g in rec["goals"] if g["id"].startswith("gradient-gpu"))
+    gpu_goals = [g for g in rec["goals"] if g["id"].startswith("gradient-gpu")]
+    assert len(gpu_goals) == 2  # one per dtype, measured or not
+    if cuda_rows:  # GPU numbers need a GPU on the machine and its own measured ceilings
+        assert rec["meta"]["machine"]["gpus"] and rec["ceilings"]["cuda"] is not None
+        assert rec["crossover"]
+    else:  # no GPU number is presented: the goals say "not measured"
+        assert rec["ceilings"]["cuda"] is None and not rec["crossover"]
+        assert all(g["met"] is None and g["value"] is None for g in gpu_goals)
 
 
 def test_committed_fit_times_reached_the_target():

@@ -121,3 +121,19 @@ def test_no_placeholders_or_vacuous_checks(path):
         elif cell["cell_type"] == "code":
             hit = VACUOUS_ASSERT.search(source)
             assert not hit, f"{path.name} cell {i}: a check that cannot fail: {hit.group(0).strip()!r}"
+
+
+@pytest.mark.parametrize("text,flagged", [
+    ("assert True", True), ("    assert 1  # always", True), ("assert not None", True),
+    ("assert ok", False), ("assert True_value", False), ("assert x == 1", False),
+])
+def test_vacuous_assert_pattern(text, flagged):
+    assert bool(VACUOUS_ASSERT.search(text)) is flagged
+
+
+@pytest.mark.parametrize("text,flagged", [
+    ("placeholder", True), ("TODO: write this", True), ("  tbd", True),
+    ("The placeholder values are replaced below.", False), ("Nothing to do here.", False),
+])
+def test_placeholder_pattern(text, flagged):
+    assert bool(PLACEHOLDER.search(text)) is flagged

@@ -457,3 +457,18 @@ def test_worker_threads_leave_torch_thread_settings_alone():
         assert seen == [2]
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("block_rows,error,match", [
+    (0, ValueError, r"^block_rows: expected an integer >= 1, got 0"),
+    (-5, ValueError, r"^block_rows: expected an integer >= 1, got -5"),
+    (2.5, TypeError, r"^block_rows: expected an integer, got 2.5 of type float"),
+    (True, TypeError, r"^block_rows: expected an integer, got True"),
+])
+def test_bad_block_rows_is_an_error_not_a_silent_rounding(block_rows, error, match):
+    X, t = make_binary(n=50, d=3)
+    with pytest.raises(error, match=match):
+        optim.LogisticObjective(X, t, block_rows=block_rows)
+    y = torch.zeros(50, dtype=torch.int64)
+    with pytest.raises(error, match=match):
+        optim.SoftmaxObjective(X, y, 2, block_rows=block_rows)

@@ -706,6 +706,25 @@ def test_generated_gradients_show_their_source(backend):
     assert "return P - Y" in soft.source
     assert ("axis=1" if backend == "numpy" else "dim=1") in soft.source
 
+    # the text is runnable and computes what the function computes
+    if backend == "numpy":
+        from scipy.special import expit, softmax
+
+        names, asarray = {"sigmoid": expit, "softmax": softmax}, np.asarray
+    else:
+        import torch
+
+        names, asarray = {"sigmoid": torch.sigmoid, "softmax": torch.softmax}, torch.as_tensor
+    rng = np.random.default_rng(3)
+    X, w, W = (asarray(rng.normal(size=s)) for s in ((7, 3), (3,), (3, 4)))
+    t = asarray(rng.integers(0, 2, 7).astype(float))
+    Y = asarray(np.eye(4)[rng.integers(0, 4, 7)])
+    for fn, args in ((grad, (X, w, t)), (codegen.logistic_loss_gradient(backend, mean=True), (X, w, t)),
+                     (l2, (X, w, t, 0.7)), (soft, (X, W, Y))):
+        namespace = dict(names)
+        exec(fn.source, namespace)
+        np.testing.assert_allclose(np.asarray(namespace["grad"](*args)), np.asarray(fn(*args)), rtol=1e-12)
+
 
 def test_chain_rule_cancellation_shows_the_factor_it_cancels():
     """D12b's middle step stays unevaluated: p(1 - p) appears over and next to itself, and the step is checked."""

@@ -492,9 +492,10 @@ def gradient_function(loss: str = "logistic", backend: str = "numpy", mean: bool
     callable
         ``grad(X, w, t)`` (``grad(X, w, t, lam)`` for ``"logistic_l2"``; for
         ``"softmax_ce"`` ``w`` is ``W`` of shape (D, K) and ``t`` one-hot (N, K)).
-        ``grad.source`` is the code it runs, as text: the generated element-wise
-        function(s) and the composition with the matrix products
-        (``grad.generated`` holds the generated functions themselves).
+        ``grad.source`` is the code it runs, as text, without the input checks: the
+        generated element-wise function(s) and the composition with the matrix
+        products, runnable given ``sigmoid`` and ``softmax`` (``grad.generated``
+        holds the generated functions themselves).
 
     Raises
     ------
