@@ -1,7 +1,9 @@
 # The course's commands. Each bootstraps .venv from requirements.txt when it is missing or stale.
 #   make book       build the HTML into _build/html
-#   make test       lint, unit tests, every notebook under nbval, hygiene, strict build, browser tests,
-#                   and a --quick smoke run of the benchmarks
+#   make test       lint, unit tests, every notebook under nbval (on this machine's kernels, then on
+#                   foreign ones), hygiene, strict build, browser tests, the reader's path (every
+#                   notebook in a fresh unpinned environment) and a --quick smoke run of the benchmarks
+#   make floors     unit tests with every dependency at the lowest version pyproject.toml allows
 #   make notebooks  re-execute every notebook in place with clean outputs (and refresh book/status.md)
 #   make bench      run the benchmarks (results in benchmarks/results/)
 #   make lab        open JupyterLab in the course environment
@@ -18,10 +20,11 @@ export PYTHONHASHSEED := 0
 unexport MPLBACKEND
 NB ?= book/*.ipynb
 
-.PHONY: help venv book test lint unit nbval hygiene build browser notebooks bench bench-quick lab clean
+.PHONY: help venv book test lint unit nbval portability hygiene build browser reader-path floors notebooks \
+	bench bench-quick lab clean
 
 help:
-	@sed -n '2,8p' Makefile
+	@sed -n '2,11p' Makefile
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,7 +40,7 @@ book: $(STAMP)
 	@echo "The book is in _build/html: open file://$(CURDIR)/_build/html/index.html"
 
 # make test: each step stops the run on failure, in this order.
-test: lint unit nbval hygiene build browser bench-quick
+test: lint unit nbval portability hygiene build browser reader-path bench-quick
 	@echo "make test: all steps passed"
 
 lint: $(STAMP)
@@ -50,6 +53,16 @@ nbval: $(STAMP)
 	$(BIN)/python -m pytest $(NB) -n 2 --dist loadfile -q --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600
 
+# The stored outputs must not depend on the numeric kernels that produced them: run every notebook again
+# under PyTorch's non-vectorised CPU kernels, an OpenBLAS core type other than this machine's and two
+# threads. A failure names the notebook and cell whose stored output is not portable.
+CORETYPE := $(if $(filter aarch64 arm64,$(shell uname -m)),ARMV8,Prescott)
+FOREIGN_KERNELS := ATEN_CPU_CAPABILITY=default OPENBLAS_CORETYPE=$(CORETYPE) OMP_NUM_THREADS=2 \
+	MKL_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
+portability: $(STAMP)
+	$(FOREIGN_KERNELS) $(BIN)/python -m pytest $(NB) -n 2 --dist loadfile -q --nbval --nbval-current-env \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600
+
 hygiene: $(STAMP)
 	$(BIN)/python -m pytest tests/test_notebook_hygiene.py -q
 
@@ -59,6 +72,15 @@ build: $(STAMP)
 
 browser: $(STAMP)
 	$(BIN)/python -m pytest tests_browser -q
+
+# Every notebook as a reader runs it: a fresh environment, no pins, the first cell installing mathcore.
+reader-path: $(STAMP)
+	$(BIN)/python tools/check_reader_path.py
+
+# The unit tests with each dependency at its floor in pyproject.toml (torch stays at the CPU build
+# 2.13.0: older releases on PyPI are multi-GB CUDA builds).
+floors: $(STAMP)
+	$(BIN)/python tools/check_floors.py
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py $(NB)

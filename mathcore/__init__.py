@@ -21,7 +21,7 @@ from importlib import import_module
 __version__ = "0.1.0"
 
 _SUBMODULES = ("bench", "data", "device", "functional", "gradcheck", "models", "optim", "parallel",
-               "plotting", "symbolic")
+               "notebook", "plotting", "symbolic")
 
 _EXPORTS = {
     "default_device": "device", "describe_device": "device", "resolve_device": "device",

@@ -89,7 +89,7 @@ def _concatenate(first, second):
 
 
 class SeparationWarning(UserWarning):
-    """The training data are linearly separable, so the unpenalised fit has no finite optimum.
+    """The training data are (quasi-completely) separated, so the unpenalised fit has no finite optimum.
 
     If some ``w`` classifies every training sample correctly with a positive
     margin, then ``c * w`` does so with a larger margin for every ``c > 1`` and a
@@ -97,7 +97,8 @@ class SeparationWarning(UserWarning):
     maximum-likelihood estimate does not exist. The fitted coefficients are then
     an arbitrary point on that path (their size depends on ``tol``, ``max_iter``
     and the solver). With more than two classes it is enough that one class can
-    be cut off from the others by a hyperplane. Remedy: an L2 penalty,
+    be cut off from the others by a hyperplane, even when the other classes
+    overlap (quasi-complete separation, as in the iris data). Remedy: an L2 penalty,
     ``penalty="l2"`` with a finite ``C``.
 
     The estimators warn when the fitted model itself proves the separation (see
@@ -274,9 +275,8 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):
         what = self._separation(objective, theta) if p["lam"] == 0.0 else None
         if what:
             warnings.warn(
-                f"{name}: the training data are linearly separable ({what}), so "
-                "the unpenalised maximum-likelihood estimate does not exist: the loss keeps "
-                f"decreasing while ||w|| grows without bound (||w|| went from "
+                f"{name}: {what}, so the unpenalised maximum-likelihood estimate does not exist: "
+                "the loss keeps decreasing while ||w|| grows without bound (||w|| went from "
                 f"{history.coef_norm[min(1, history.n_iter)]:.3g} to {history.coef_norm[-1]:.3g} "
                 f"in {history.n_iter} iterations, see history_.coef_norm). The coefficients "
                 "are arbitrary in size. Use an L2 penalty: penalty='l2' with a finite C "
@@ -441,7 +441,8 @@ class LogisticRegression(_LinearClassifier):
 
     def _separation(self, objective, theta):
         if objective.separates(theta):
-            return "a hyperplane has all samples of one class on one side, all of the other on the other"
+            return ("the training data are linearly separable (a hyperplane has all samples of one class "
+                    "on one side, all of the other on the other)")
         return None
 
     def _objective(self, X_t, y_idx, p):
@@ -568,9 +569,11 @@ class SoftmaxRegression(_LinearClassifier):
         if not found:
             return None
         if len(found) == len(self.classes_):
-            return "the fitted model classifies every training sample correctly with a positive margin"
+            return ("the training data are linearly separable (the fitted model classifies every training "
+                    "sample correctly with a positive margin)")
         names = ", ".join(repr(c) for c in self.classes_[found].tolist())
-        return f"a hyperplane cuts off class {names} from the other classes"
+        return (f"a hyperplane cuts off class {names} from the other classes: the training data are "
+                "quasi-completely separated, though not linearly separable as a whole")
 
     def _objective(self, X_t, y_idx, p):
         y = torch.from_numpy(y_idx.astype(np.int64)).to(X_t.device)

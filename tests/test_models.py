@@ -267,8 +267,12 @@ def test_softmax_separable_warns(iris):
     # all of iris: setosa alone is separable from the others, which is enough
     names = np.array(["setosa", "versicolor", "virginica"])[y]
     for solver in ("newton", "lbfgs"):
-        with pytest.warns(SeparationWarning, match="cuts off class 'setosa' from the other classes"):
+        with pytest.warns(SeparationWarning, match="cuts off class 'setosa' from the other classes") as rec:
             SoftmaxRegression(penalty=None, solver=solver).fit(X, names)
+        message = str(rec[0].message)
+        # quasi-complete separation: the message must not call the data linearly separable
+        assert "quasi-completely separated, though not linearly separable as a whole" in message
+        assert "the training data are linearly separable" not in message
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         SoftmaxRegression(penalty=None).fit(X[50:], names[50:])  # versicolor/virginica overlap

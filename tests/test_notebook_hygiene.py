@@ -137,3 +137,99 @@ def test_vacuous_assert_pattern(text, flagged):
 ])
 def test_placeholder_pattern(text, flagged):
     assert bool(PLACEHOLDER.search(text)) is flagged
+
+
+# --- outputs that travel -------------------------------------------------------------------------------
+# A float's 16th digit moves with the CPU, the BLAS and the thread count. mathcore.notebook.glue stores a
+# float rounded to the format the prose pastes it with; these checks keep every notebook to that rule.
+GLUE_PREFIX = "application/papermill.record/"
+GLUE_ROLE = re.compile(r"\{glue(?::text|:|:any|:md)?\}`([^`]*)`")
+
+
+def glue_records(path: Path) -> dict[str, tuple[int, str | None]]:
+    records = {}
+    for i, cell in enumerate(load(path)["cells"]):
+        for out in cell.get("outputs", []):
+            meta = out.get("metadata", {}).get("scrapbook")
+            if meta:
+                records[meta["name"]] = (i, out.get("data", {}).get(GLUE_PREFIX + "text/plain"))
+    return records
+
+
+def glue_references() -> dict[tuple[str, str], set[str]]:
+    """(notebook name, key) -> the formats the book's prose pastes it with, from every page."""
+    refs: dict[tuple[str, str], set[str]] = {}
+    for page in [*NOTEBOOKS, *sorted(BOOK.glob("*.md"))]:
+        texts = ([page.read_text(encoding="utf-8")] if page.suffix == ".md" else
+                 ["".join(c["source"]) for c in load(page)["cells"] if c["cell_type"] == "markdown"])
+        for text in texts:
+            for body in GLUE_ROLE.findall(text):
+                doc, _, body = body.rpartition("::")
+                key, _, fmt = body.partition(":")
+                refs.setdefault((Path(doc).name if doc else page.name, key), set()).add(fmt)
+    return refs
+
+
+def as_float(text: str | None) -> float | None:
+    """The value of a stored record that is a float (not an int, a string or a figure)."""
+    if text is None or re.fullmatch(r"-?\d+", text):
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_glued_floats_carry_only_the_digits_the_prose_shows(path):
+    from mathcore.notebook import round_to_format
+
+    refs = glue_references()
+    for key, (cell, text) in glue_records(path).items():
+        value = as_float(text)
+        if value is None:
+            continue
+        fmts = refs.get((path.name, key), set())
+        assert fmts, f"{path.name} cell {cell}: float {key!r} is glued but no page pastes it: drop it"
+        assert "" not in fmts, (f"{path.name}: {key!r} is a float pasted without a format, which shows all "
+                                f"its digits; give the role a format such as {key}:.3f")
+        assert any(round_to_format(value, fmt) == value for fmt in fmts), (
+            f"{path.name} cell {cell}: {key!r} is stored as {text}, with more digits than the prose shows "
+            f"({sorted(fmts)}): glue it with that format, e.g. glue({key!r}, value, {sorted(fmts)[0]!r})")
+
+
+def test_every_pasted_key_is_glued():
+    records = {(p.name, key) for p in NOTEBOOKS for key in glue_records(p)}
+    missing = sorted(set(glue_references()) - records)
+    assert not missing, f"the prose pastes keys that no notebook glues: {missing}"
+
+
+SANITIZER = BOOK.parent / "tests" / "nbval_sanitize.cfg"
+
+
+def sanitize(text: str) -> str:
+    rules = re.findall(r"^regex: (.*)$\n^replace: (.*)$", SANITIZER.read_text(), re.MULTILINE)
+    for pattern, replacement in rules:
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
+@pytest.mark.parametrize("stored,new", [
+    ("coef_ = [ 1.234 -0.567]", "coef_ = [ 1.244 -0.567]"),          # a coefficient's 3rd digit
+    ("accuracy 0.9867", "accuracy 0.9866"),
+    ("'98.7'", "'98.8'"),                                            # a glued value
+    ("16244.8", "16244.9"),
+    ("converged in 12 iterations", "converged in 13 iterations"),
+    ("tensor([0.5000, 0.2689])", "tensor([0.5000, 0.2690])"),
+])
+def test_sanitizer_cannot_hide_a_real_change(stored, new):
+    assert sanitize(stored) != sanitize(new)
+
+
+@pytest.mark.parametrize("stored,new", [
+    ("<object at 0x7f3a2b1c9d80>", "<object at 0x7f00deadbeef>"),
+    ("elapsed: 0.0184 s", "elapsed: 0.0201 s"),
+    ("tensor([1., 1.], device='cuda:0')", "tensor([1., 1.])"),
+])
+def test_sanitizer_removes_what_is_volatile(stored, new):
+    assert sanitize(stored) == sanitize(new)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import sys
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -16,14 +17,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
-BOOTSTRAP = (
-    "# Make this notebook self-sufficient (Colab, Binder, a fresh download): install mathcore if it is missing.\n"
-    "try:\n"
-    "    import mathcore\n"
-    "except ImportError:\n"
-    '    %pip install --quiet "mathcore @ git+https://github.com/mathcore-course/logistic-regression-book"\n'
-    "    import mathcore"
-)
+sys.path.insert(0, str(ROOT / "tools"))
+from first_cell import DEFAULT_SOURCE  # noqa: E402  (tools/first_cell.py holds the one copy of the cell)
+from first_cell import SOURCE as BOOTSTRAP  # noqa: E402
 
 
 def readme_test_command() -> str:
@@ -118,27 +114,56 @@ def test_bootstrap_cell_is_a_no_op_where_mathcore_imports(monkeypatch):
     assert calls == [] and out.getvalue() == "" and err.getvalue() == ""
 
 
-def test_bootstrap_cell_installs_where_mathcore_is_missing(monkeypatch):
-    """And where mathcore cannot be imported, it asks pip for it (then imports it)."""
-    import builtins
+def run_bootstrap(monkeypatch, missing=(), env=None):
+    """Run the cell through IPython's transformer with some modules missing; return (pip lines, namespace)."""
+    import importlib.util
 
     from IPython.core.inputtransformer2 import TransformerManager
 
-    python = TransformerManager().transform_cell(BOOTSTRAP)
-    calls = []
-    real_import = builtins.__import__
-    state = {"installed": False}
-
-    def fake_import(name, *args, **kwargs):
-        if name == "mathcore" and not state["installed"]:
-            raise ImportError("No module named 'mathcore'")
-        return real_import(name, *args, **kwargs)
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name in missing else real_find_spec(name, *a))
+    for key, value in (env or {}).items():
+        monkeypatch.setenv(key, value)
+    calls, namespace = [], {}
 
     class FakeShell:
         def run_line_magic(self, magic, line, *args, **kwargs):
-            calls.append((magic, line))
-            state["installed"] = True
+            calls.append((magic, line.format(**namespace)))  # IPython expands {names} from the cell
 
-    monkeypatch.setattr(builtins, "__import__", fake_import)
-    exec(python, {"get_ipython": FakeShell})
-    assert calls and calls[0][0] == "pip" and "git+https://github.com/" in calls[0][1]
+    namespace["get_ipython"] = FakeShell
+    exec(TransformerManager().transform_cell(BOOTSTRAP), namespace)
+    return calls, namespace
+
+
+@pytest.mark.parametrize("missing", ["mathcore", "statsmodels", "IPython"])
+def test_bootstrap_cell_installs_what_is_missing_and_keeps_torch(monkeypatch, missing):
+    from importlib.metadata import version
+
+    calls, _ = run_bootstrap(monkeypatch, missing=(missing,))
+    assert len(calls) == 1 and calls[0][0] == "pip"
+    line = calls[0][1]
+    assert f'"{DEFAULT_SOURCE}"' in line and "[notebooks]" in line
+    assert f"torch=={version('torch')}" in line, "an installed torch (Colab's CUDA build) must be pinned"
+    assert "--upgrade" not in line and "--force-reinstall" not in line
+
+
+def test_bootstrap_cell_source_can_be_overridden(monkeypatch):
+    wheel = "mathcore[notebooks] @ file:///tmp/dist/mathcore-0.1.0-py3-none-any.whl"
+    calls, _ = run_bootstrap(monkeypatch, missing=("mathcore",), env={"MATHCORE_INSTALL": wheel})
+    assert f'"{wheel}"' in calls[0][1] and DEFAULT_SOURCE not in calls[0][1]
+
+
+def test_bootstrap_cell_without_torch_lets_pip_choose(monkeypatch):
+    import importlib.metadata
+
+    real_version = importlib.metadata.version
+
+    def version(name):
+        if name == "torch":
+            raise importlib.metadata.PackageNotFoundError(name)
+        return real_version(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", version)
+    calls, namespace = run_bootstrap(monkeypatch, missing=("mathcore",))
+    assert namespace["keep_torch"] == "" and "torch==" not in calls[0][1]
