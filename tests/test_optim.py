@@ -429,12 +429,16 @@ def test_ctrl_c_stops_a_solver_running_in_its_worker_thread():
     before = torch.get_num_threads()
     torch.set_num_threads(2)  # so that the solver runs in a worker thread
     timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+    # A process started in the background by a non-interactive shell ignores SIGINT: restore Python's
+    # handler, or the signal would never arrive and the solver would run for ever.
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         timer.start()
         with pytest.raises(KeyboardInterrupt):
             optim.gradient_descent(obj, tol=0.0, max_iter=10**9, callback=lambda h: iterations.append(1))
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, handler)
         torch.set_num_threads(before)
     done = len(iterations)
     time.sleep(0.3)

@@ -167,3 +167,15 @@ def test_bootstrap_cell_without_torch_lets_pip_choose(monkeypatch):
     monkeypatch.setattr(importlib.metadata, "version", version)
     calls, namespace = run_bootstrap(monkeypatch, missing=("mathcore",))
     assert namespace["keep_torch"] == "" and "torch==" not in calls[0][1]
+
+
+def test_first_cell_tool_adds_or_updates_the_cell():
+    import nbformat
+    from first_cell import install_cell
+
+    new = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title"),
+                                          nbformat.v4.new_code_cell("import numpy")])
+    assert install_cell(new) and [c.source for c in new.cells] == ["# Title", BOOTSTRAP, "import numpy"]
+    assert not install_cell(new)                                  # idempotent
+    old = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("try:\n    %pip install mathcore")])
+    assert install_cell(old) and [c.source for c in old.cells] == [BOOTSTRAP]

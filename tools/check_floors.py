@@ -1,10 +1,11 @@
 """The unit tests at the floors of pyproject.toml (``make floors``).
 
-Each ``name>=X`` among mathcore's dependencies and its ``test`` and ``notebooks`` extras becomes
-``name==X`` in a fresh virtual environment under ``_build/floors``, mathcore is installed from the
-working tree without its dependencies, and ``tests/`` runs there (the notebook hygiene checks need
-the book's tools and are left to ``make test``). torch is the exception: older releases on PyPI are
-multi-GB CUDA builds, so it stays at the machine's CPU build, ``torch==2.13.0``.
+Each ``name>=X`` among mathcore's dependencies and its ``notebooks`` extra becomes ``name==X`` in a
+fresh virtual environment under ``_build/floors``; the test tools (pytest, xdist, hypothesis, ...)
+are taken at the project's pins in ``requirements.txt``, since the floors are about what mathcore
+needs. mathcore is installed from the working tree without its dependencies, and ``tests/`` runs there
+(the notebook hygiene checks are left to ``make test``). torch is the exception: older releases on
+PyPI are multi-GB CUDA builds, so it stays at the machine's CPU build, ``torch==2.13.0``.
 """
 
 from __future__ import annotations
@@ -22,13 +23,17 @@ WORK = ROOT / "_build" / "floors"
 TORCH = "torch==2.13.0"
 
 
+TEST_TOOLS = ("pytest", "pytest-xdist", "hypothesis", "pyyaml", "nbformat")  # what tests/ imports
+
+
 def floors() -> list[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    extras = project["optional-dependencies"]
     pins = []
-    for requirement in [*project["dependencies"], *extras["test"], *extras["notebooks"]]:
+    for requirement in [*project["dependencies"], *project["optional-dependencies"]["notebooks"]]:
         name, floor = re.fullmatch(r"([A-Za-z0-9_.-]+)>=([\w.]+)", requirement).groups()
         pins.append(TORCH if name == "torch" else f"{name}=={floor}")
+    pinned = (ROOT / "requirements.txt").read_text().splitlines()
+    pins += [line for line in pinned if line.split("==")[0].lower() in TEST_TOOLS]
     return pins
 
 

@@ -38,12 +38,14 @@ if not all(importlib.util.find_spec(name) for name in ("mathcore", "statsmodels"
 
 def install_cell(nb) -> bool:
     """Make ``SOURCE`` the notebook's first code cell (it follows the title); True if it changed."""
-    first = next(cell for cell in nb.cells if cell.cell_type == "code")
-    if first.source == SOURCE:
+    index = next((i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"), len(nb.cells))
+    first = nb.cells[index] if index < len(nb.cells) else None
+    if first is not None and first.source == SOURCE:
         return False
-    if "%pip install" not in first.source:
-        raise ValueError("the first code cell is not a set-up cell; add one by hand after the title")
-    first.source = SOURCE
+    if first is not None and "%pip install" in first.source:  # an older version of the cell
+        first.source = SOURCE
+    else:
+        nb.cells.insert(index, nbformat.v4.new_code_cell(SOURCE))
     return True
 
 
