@@ -244,7 +244,8 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):
             def callback(h):
                 if len(h.loss) > 1:
                     bar.update(1)
-                bar.set_postfix(loss=f"{h.loss[-1]:.6g}", grad=f"{h.grad_norm[-1]:.2e}", refresh=False)
+                # a dict keeps this order (older tqdm sorts keyword arguments, putting grad first)
+                bar.set_postfix({"loss": f"{h.loss[-1]:.6g}", "grad": f"{h.grad_norm[-1]:.2e}"}, refresh=False)
 
         common = {"tol": p["tol"], "max_iter": p["max_iter"], "callback": callback}
         try:
