@@ -21,7 +21,7 @@ unexport MPLBACKEND
 NB ?= book/*.ipynb
 
 .PHONY: help venv book test lint unit nbval portability hygiene build browser reader-path floors notebooks \
-	bench bench-quick lab clean
+	gpu-wheels gpu-check bench bench-quick lab clean
 
 help:
 	@sed -n '2,11p' Makefile
@@ -84,6 +84,14 @@ floors: $(STAMP)
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py $(NB)
+
+# The GPU check (tools/gpu_check.py): `make gpu-wheels` here fetches what the GPU machine lacks into
+# .whl/; `make gpu-check` runs the check (on a CPU-only machine: a rehearsal that skips the GPU parts).
+gpu-wheels: $(STAMP)
+	$(BIN)/python tools/gpu_check.py prepare
+
+gpu-check: $(STAMP)
+	$(BIN)/python tools/gpu_check.py run --out _build/gpu-check
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
