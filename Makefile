@@ -26,9 +26,15 @@ NB ?= book/*.ipynb
 help:
 	@sed -n '2,11p' Makefile
 
+# Where pip takes torch from. Empty (default): the configured index. On PyPI, Linux x86-64 gets the CUDA
+# build (several GB). For the CPU-only build: make book TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+TORCH_INDEX_URL ?=
+TORCH_VERSION := $(shell sed -n 's/^torch==//p' requirements.txt)
+
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(if $(TORCH_INDEX_URL),$(BIN)/python -m pip install --quiet torch==$(TORCH_VERSION) --index-url $(TORCH_INDEX_URL))
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)

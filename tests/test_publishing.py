@@ -179,3 +179,20 @@ def test_first_cell_tool_adds_or_updates_the_cell():
     assert not install_cell(new)                                  # idempotent
     old = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("try:\n    %pip install mathcore")])
     assert install_cell(old) and [c.source for c in old.cells] == [BOOTSTRAP]
+
+
+def test_book_config_has_no_execution_options_that_do_nothing():
+    """Execution is off (nbval re-executes every notebook before the build): no option may pretend otherwise."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert config["execute"] == {"execute_notebooks": "off"}
+    sphinx_config = config["sphinx"].get("config", {})
+    assert not [key for key in sphinx_config if key.startswith("nb_execution")]
+
+
+def test_licence_files_and_expression():
+    import tomllib
+
+    assert "MIT License" in (ROOT / "LICENSE").read_text()
+    assert "Creative Commons Attribution 4.0 International" in (ROOT / "LICENSE-TEXT").read_text()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]  # PEP 639
