@@ -58,7 +58,15 @@ def test_ci_entry_point_runs_the_readme_test_command():
 
 def test_deploy_workflow_builds_and_publishes_main():
     wf = load("deploy.yml")
-    assert wf["on"]["push"]["branches"] == ["main"]
+    # only after the test workflow succeeded on a commit of main, and never cancelling a deploy under way
+    run = wf["on"]["workflow_run"]
+    assert run["workflows"] == ["test"] and run["types"] == ["completed"] and run["branches"] == ["main"]
+    assert "push" not in wf["on"]
+    assert "workflow_run.conclusion == 'success'" in wf["jobs"]["build"]["if"]
+    checkout = next(s for s in wf["jobs"]["build"]["steps"] if s.get("uses", "").startswith("actions/checkout"))
+    assert "workflow_run.head_sha" in checkout["with"]["ref"]
+    assert wf["concurrency"]["cancel-in-progress"] is False
+    assert load("test.yml")["name"] == "test"
     assert any("make book" in step for step in run_steps(wf))
     uses = [s.get("uses", "") for job in wf["jobs"].values() for s in job.get("steps", [])]
     assert any(u.startswith("actions/upload-pages-artifact") for u in uses)
