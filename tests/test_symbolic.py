@@ -733,3 +733,28 @@ def test_chain_rule_cancellation_shows_the_factor_it_cancels():
     assert r"\frac{p - t}{p \left(1 - p\right)}" in text and text.count(r"p \left(1 - p\right)") >= 2
     assert d.verify().holds
     assert sp.simplify(d.steps[0] - d.rhs) == 0  # the displayed step equals the result
+
+
+# --- how a claim was established -----------------------------------------------------------------------
+def test_how_says_proved_only_for_general_symbolic_proofs():
+    from mathcore.symbolic import derivations as d
+
+    assert d.sigmoid_derivative().verify().how == "proved symbolically"
+    fixed = d.logistic_gradient_matrix(n=4, d=3).verify()
+    assert fixed and fixed.how.startswith("checked exactly") and "N = 4, D = 3 only" in fixed.how
+    instance = d.newton_equals_irls(n=5, d=2).verify()
+    assert "one random 5 x 2 instance" in instance.how and "proved" not in instance.how
+    sampled = d.hessian_psd().verify()
+    assert sampled.method == "numeric" and "20 random rational points" in sampled.how
+    assert "not a proof" in sampled.how and "N = 4, D = 3 only" in sampled.how
+
+
+def test_how_of_a_group_keeps_the_scope_and_of_a_failure_says_so():
+    import sympy as sp
+
+    from mathcore.symbolic import derivations as d
+
+    assert "N = 3, D = 2 only" in d.l2_gradient_hessian(n=3, d=2).verify().how
+    z = sp.Symbol("z", real=True)
+    wrong = ms.verify(sp.diff(1 / (1 + sp.exp(-z)), z), 1 / (1 + sp.exp(-z)))
+    assert not wrong and wrong.how.startswith("does not hold")

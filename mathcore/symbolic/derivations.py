@@ -22,6 +22,7 @@ SymPy check of D7).  ``DERIVATIONS["D7"]()`` builds the whole group.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import random
@@ -147,6 +148,10 @@ class Derivation:
         Intermediate expressions between ``lhs`` and ``rhs`` (for ``"="`` only).
     display_lhs, display_rhs : str or None
         LaTeX to show instead of the (large) explicit sides, e.g. for matrix forms.
+    scope : str or None
+        What a check of this object covers when that is less than the general claim: a
+        matrix identity built at one size says so ("for N = 4, D = 3 only"); copied into
+        the ``VerifyResult``.
     """
 
     key: str
@@ -158,6 +163,7 @@ class Derivation:
     steps: tuple = ()
     display_lhs: str | None = None
     display_rhs: str | None = None
+    scope: str | None = None
 
     def __post_init__(self):
         if self.relation not in _RELATIONS:
@@ -213,8 +219,13 @@ class Derivation:
         Returns
         -------
         VerifyResult
-            ``bool(result)`` is True when the claim holds.
+            ``bool(result)`` is True when the claim holds; ``result.how`` says how it was
+            established, with this derivation's ``scope``.
         """
+        result = self._check(**kwargs)
+        return dataclasses.replace(result, scope=self.scope) if self.scope else result
+
+    def _check(self, **kwargs) -> VerifyResult:
         lhs, rhs = self.evaluated()
         if isinstance(lhs, sp.Set) or isinstance(rhs, sp.Set):
             return VerifyResult(holds=bool(lhs == rhs), method="simplify")
@@ -292,12 +303,14 @@ def _combine(results: list) -> VerifyResult:
     """One VerifyResult summarising several."""
     failed = [r for r in results if not r.holds]
     method = "simplify" if all(r.method == "simplify" for r in results) else "numeric"
+    scopes = list(dict.fromkeys(r.scope for r in results if r.scope))
     return VerifyResult(
         holds=not failed,
         method=method,
         max_abs_error=max((r.max_abs_error for r in results), default=0.0),
         counterexample=failed[0].counterexample if failed else None,
         n_points=sum(r.n_points for r in results),
+        scope="; ".join(scopes) or None,
     )
 
 
@@ -550,6 +563,12 @@ def bernoulli_product_form() -> Derivation:
 # ---------------------------------------------------------------------------
 
 
+def _one_size(**sizes) -> str:
+    """The scope of a claim built at one fixed size, e.g. "for N = 4, D = 3 only (one size)"."""
+    shown = ", ".join(f"{name} = {value}" for name, value in sizes.items())
+    return f"for {shown} only (one fixed size, not every size)"
+
+
 def _check_size(value, name, low=1, high=8):
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ValueError(
@@ -583,6 +602,7 @@ def logistic_gradient_matrix(n: int = 4, d: int = 3) -> Derivation:
         rhs=X.T * ((X * w).applyfunc(Sigmoid) - t),
         display_lhs=r"\nabla_{w}\,\ell(w)",
         display_rhs=r"X^{\mathsf T}\left(\sigma(Xw) - t\right)",
+        scope=_one_size(N=n, D=d),
     )
 
 
@@ -602,6 +622,7 @@ def logistic_bias_gradient(n: int = 4, d: int = 3) -> Derivation:
         rhs=sp.Add(*[Sigmoid(z[i]) - t[i] for i in range(n)]),
         display_lhs=r"\frac{\partial \ell}{\partial b}",
         display_rhs=r"\mathbf 1^{\mathsf T}\left(\sigma(z) - t\right)",
+        scope=_one_size(N=n, D=d),
     )
 
 
@@ -624,6 +645,7 @@ def logistic_hessian(n: int = 4, d: int = 3) -> Derivation:
         rhs=X.T * _s_matrix(X * w) * X,
         display_lhs=r"\nabla^{2}_{w}\,\ell(w)",
         display_rhs=r"X^{\mathsf T} S X,\quad S = \operatorname{diag}\big(\sigma(z_i)(1-\sigma(z_i))\big)",
+        scope=_one_size(N=n, D=d),
     )
 
 
@@ -647,6 +669,7 @@ def hessian_quadratic_form(n: int = 4, d: int = 3) -> Derivation:
         rhs=sp.Add(*[s[i] * ((X[i, :] * u)[0, 0]) ** 2 for i in range(n)]),
         display_lhs=r"u^{\mathsf T} X^{\mathsf T} S X u",
         display_rhs=r"\sum_{i} s_i \left(x_i^{\mathsf T} u\right)^{2}",
+        scope=_one_size(N=n, D=d),
     )
 
 
@@ -664,6 +687,7 @@ def hessian_psd(n: int = 4, d: int = 3) -> Derivation:
         rhs=sp.Integer(0),
         relation=">=",
         display_lhs=r"u^{\mathsf T}\,\nabla^{2}_{w}\ell(w)\,u",
+        scope=_one_size(N=n, D=d),
     )
 
 
@@ -800,6 +824,7 @@ def softmax_jacobian(k: int = 3) -> Derivation:
         rhs=sp.diag(*p) - p * p.T,
         display_lhs=r"\frac{\partial p}{\partial z}",
         display_rhs=r"\operatorname{diag}(p) - p\,p^{\mathsf T}",
+        scope=_one_size(K=k),
     )
 
 
@@ -813,6 +838,7 @@ def softmax_sums_to_one(k: int = 3) -> Derivation:
         lhs=sp.Add(*softmax(z)),
         rhs=sp.Integer(1),
         display_lhs=r"\sum_{k} p_k",
+        scope=_one_size(K=k),
     )
 
 
@@ -831,6 +857,7 @@ def softmax_shift_invariance(k: int = 3) -> Derivation:
         rhs=softmax(z),
         display_lhs=r"\operatorname{softmax}(z + c\mathbf 1)",
         display_rhs=r"\operatorname{softmax}(z)",
+        scope=_one_size(K=k),
     )
 
 
@@ -858,6 +885,7 @@ def softmax_ce_gradient(k: int = 3) -> Derivation:
         rhs=softmax(z) - y,
         display_lhs=r"\frac{\partial \ell}{\partial z}",
         display_rhs="p - y",
+        scope=_one_size(K=k),
     )
 
 
@@ -873,6 +901,7 @@ def softmax_ce_log_sum_exp(k: int = 3) -> Derivation:
         rhs=-(y.T * z)[0, 0] + sp.log(sp.Add(*[sp.exp(a) for a in z])),
         display_lhs=r"-\sum_k y_k \log p_k",
         display_rhs=r"-\sum_k y_k z_k + \log\sum_j e^{z_j}",
+        scope=_one_size(K=k),
     )
 
 
@@ -899,6 +928,7 @@ def softmax_batch_gradient(n: int = 2, d: int = 2, k: int = 3) -> Derivation:
         rhs=X.T * (P - Y),
         display_lhs=r"\nabla_{W}\,\ell(W)",
         display_rhs=r"X^{\mathsf T}(P - Y)",
+        scope=_one_size(N=n, D=d, K=k),
     )
 
 
@@ -967,6 +997,7 @@ def affine_collapse(d_in: int = 2, hidden: int = 3, d_out: int = 2) -> Derivatio
         lhs=W2 * (W1 * x + b1) + b2,
         rhs=(W2 * W1) * x + (W2 * b1 + b2),
         display_rhs=r"\left(W_{2} W_{1}\right) x + \left(W_{2} b_{1} + b_{2}\right)",
+        scope=_one_size(inputs=d_in, hidden=hidden, outputs=d_out),
     )
 
 
@@ -1122,6 +1153,7 @@ def newton_equals_irls(n: int = 5, d: int = 2, seed: int = 0) -> Derivation:
         display_lhs=r"w - \left(X^{\mathsf T} S X\right)^{-1} X^{\mathsf T}(p - t)",
         display_rhs=r"\left(X^{\mathsf T} S X\right)^{-1} X^{\mathsf T} S\,\zeta,"
         r"\quad \zeta = Xw - S^{-1}(p - t)",
+        scope=f"on one random {n} x {d} instance with rational entries (seed {seed}), not for every X",
     )
 
 
@@ -1207,6 +1239,7 @@ def l2_gradient_hessian(n: int = 3, d: int = 2) -> DerivationGroup:
             rhs=X.T * ((X * w).applyfunc(Sigmoid) - t) + lam * w,
             display_lhs=r"\nabla_{w}\,\ell_{\lambda}(w)",
             display_rhs=r"X^{\mathsf T}\left(\sigma(Xw) - t\right) + \lambda w",
+            scope=_one_size(N=n, D=d),
         ),
         Derivation(
             "D15b",
@@ -1216,6 +1249,7 @@ def l2_gradient_hessian(n: int = 3, d: int = 2) -> DerivationGroup:
             rhs=X.T * _s_matrix(X * w) * X + lam * sp.eye(d),
             display_lhs=r"\nabla^{2}_{w}\,\ell_{\lambda}(w)",
             display_rhs=r"X^{\mathsf T} S X + \lambda I",
+            scope=_one_size(N=n, D=d),
         ),
     )
     return DerivationGroup("D15 gradient", "L2-penalised gradient and Hessian", items)

@@ -53,6 +53,9 @@ class VerifyResult:
         ``!=`` claim, the witness point showing the two sides differ.
     n_points : int
         Number of points evaluated by the numeric check (0 if not needed).
+    scope : str or None
+        What the check covered when that is less than the general claim, e.g. "for N = 4,
+        D = 3 only" (set by ``mathcore.symbolic`` derivations built at one fixed size).
     """
 
     holds: bool
@@ -60,9 +63,28 @@ class VerifyResult:
     max_abs_error: float = 0.0
     counterexample: dict | None = field(default=None)
     n_points: int = 0
+    scope: str | None = None
 
     def __bool__(self) -> bool:
         return bool(self.holds)
+
+    @property
+    def how(self) -> str:
+        """How the claim was established, in words: what the book prints instead of a bare "verified".
+
+        "proved symbolically"; "checked exactly by symbolic algebra" followed by the ``scope``
+        (e.g. one fixed matrix size); "checked numerically at 20 random rational points (50 digits;
+        evidence, not a proof)"; or "does not hold".
+        """
+        if not self.holds:
+            text = "does not hold" + (f" (e.g. at {self.counterexample})" if self.counterexample else "")
+        elif self.method == "simplify":
+            # exact algebra on a fixed-size or numeric instance is a check of that instance only
+            text = "checked exactly by symbolic algebra" if self.scope else "proved symbolically"
+        else:
+            text = (f"checked numerically at {self.n_points} random rational points (50 digits; "
+                    "evidence, not a proof)")
+        return f"{text}, {self.scope}" if self.scope else text
 
 
 def _check_input(value, name):
