@@ -17,7 +17,7 @@ import math
 import numbers
 import re
 
-__all__ = ["at_least", "glue", "round_to_format"]
+__all__ = ["at_least", "glue", "glue_bound", "round_to_format"]
 
 #: myst-nb reads glued values from outputs whose MIME types carry this prefix.
 GLUE_PREFIX = "application/papermill.record/"
@@ -45,6 +45,14 @@ def round_to_format(value: float, fmt: str) -> float:
         return round(value, precision + 2)
     shown = format(value, f".{precision}{kind}")
     return float(shown)
+
+
+def _is_float_array(value) -> bool:
+    """An array or tensor of floats with at least one dimension (its repr would carry every digit)."""
+    dtype = getattr(value, "dtype", None)
+    if dtype is None or not getattr(value, "ndim", 0):
+        return False
+    return bool(getattr(dtype, "is_floating_point", False)) or getattr(dtype, "kind", "") in "fc"
 
 
 def _is_float(value) -> bool:
@@ -77,8 +85,8 @@ def glue(name: str, value, fmt: str | None = None, *, display: bool = False) -> 
     Raises
     ------
     TypeError
-        If ``name`` is not a string, ``value`` is a float and ``fmt`` is missing, or ``fmt`` is given
-        for a value that is not a float.
+        If ``name`` is not a string, ``value`` is a float and ``fmt`` is missing, ``value`` is an array
+        or tensor of floats, or ``fmt`` is given for a value that is not a float.
     ValueError
         If ``fmt`` is not one of the supported formats.
     """
@@ -87,6 +95,9 @@ def glue(name: str, value, fmt: str | None = None, *, display: bool = False) -> 
 
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty str; got {name!r}")
+    if _is_float_array(value):
+        raise TypeError(f"glue({name!r}, ...): value is an array of floats, whose repr carries every digit; "
+                        "glue each number with its format, or a string formatted to the digits the prose needs")
     if _is_float(value):
         if fmt is None:
             raise TypeError(f"glue({name!r}, ...): value is a float ({float(value)!r}); pass fmt, the "
@@ -109,4 +120,30 @@ def at_least(value: float, fmt: str, floor: float) -> str:
     """
     if not floor > 0:
         raise ValueError(f"floor must be positive; got {floor!r}")
+    if math.isnan(value):  # a NaN is not "below" anything: it is a failure to show
+        raise ValueError("value is NaN; at_least shows a finite quantity or a bound on it")
     return format(value, fmt) if abs(value) >= floor else f"< {floor:.0e}"
+
+
+def glue_bound(name: str, value: float, bound: float) -> None:
+    """Check that ``abs(value) < bound``, then glue ``bound`` (format ``".0e"``) under ``name``.
+
+    For sentences such as "the two libraries agree to within 1e-05": the difference itself is at
+    rounding level and its digits differ on every CPU, so the prose shows the bound, and the bound it
+    shows is the one that was checked (one number, not an assert and a glue that could drift apart).
+
+    Raises
+    ------
+    ValueError
+        If ``bound`` is not positive or ``value`` is not finite.
+    AssertionError
+        If ``abs(value)`` is not below ``bound``: the sentence would be false.
+    """
+    bound, value = float(bound), float(value)
+    if not bound > 0:
+        raise ValueError(f"bound must be positive; got {bound!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"glue_bound({name!r}, ...): value is {value!r}, not a finite number")
+    if not abs(value) < bound:
+        raise AssertionError(f"glue_bound({name!r}, ...): |{value!r}| is not below {bound:.0e}")
+    glue(name, bound, ".0e")

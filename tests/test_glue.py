@@ -97,3 +97,37 @@ def test_at_least_needs_a_positive_floor():
 
     with pytest.raises(ValueError, match="floor must be positive"):
         at_least(1.0, ".2e", 0)
+
+
+@pytest.mark.parametrize("value", [np.array([0.1, 0.2]), torch.tensor([0.5]), np.zeros((2, 2), np.float32)])
+def test_arrays_of_floats_are_refused(value, shown):
+    with pytest.raises(TypeError, match="array of floats"):
+        glue("x", value)
+    assert not shown
+
+
+def test_integer_arrays_and_figures_pass(shown):
+    glue("counts", np.array([1, 2, 3]))
+    assert shown[0][0][0] == {GLUE_PREFIX + "text/plain": "array([1, 2, 3])"}
+
+
+def test_at_least_refuses_nan():
+    from mathcore.notebook import at_least
+
+    with pytest.raises(ValueError, match="value is NaN"):
+        at_least(float("nan"), ".2e", 1e-10)
+    assert at_least(float("inf"), ".2e", 1e-10) == "inf"
+
+
+def test_glue_bound_checks_then_glues_the_bound(shown):
+    from mathcore.notebook import glue_bound
+
+    glue_bound("diff", -3.2e-6, 1e-5)
+    assert shown[0][0][0] == {GLUE_PREFIX + "text/plain": "1e-05"}
+    with pytest.raises(AssertionError, match="is not below 1e-05"):
+        glue_bound("diff", 2e-5, 1e-5)
+    with pytest.raises(ValueError, match="not a finite number"):
+        glue_bound("diff", float("nan"), 1e-5)
+    with pytest.raises(ValueError, match="bound must be positive"):
+        glue_bound("diff", 0.0, 0)
+    assert len(shown) == 1                       # nothing glued after a failed check

@@ -273,7 +273,7 @@ EXPECTED_KEYS = {
     "D10": ["D10a"],
     "D11": ["D11a", "D11b", "D11c"],
     "D12": ["D12a", "D12b", "D12c", "D12d", "D12e", "D12f", "D12g", "D12h"],
-    "D13": ["D13a"],
+    "D13": ["D13a", "D13b"],
     "D14": ["D14a", "D14b", "D14c"],
     "D15": ["D15a", "D15b", "D15c", "D15d"],
     "D16": ["D16a", "D16b"],
@@ -308,7 +308,7 @@ def test_every_derivation_verifies_and_renders(key):
 
 def test_derivation_latex_examples():
     assert ms.sigmoid_symmetry().latex().startswith(r"\begin{aligned}\sigma\left(- z\right) &=")
-    assert ms.two_class_softmax().latex().endswith(r"&= \sigma\left(z_{1} - z_{2}\right)\end{aligned}")
+    assert ms.two_class_softmax().latex().endswith(r"&= \sigma(z_1 - z_0)\end{aligned}")
     assert r"\neq" in ms.coordinate_split_counterexample().latex()
     assert ms.logistic_gradient_matrix().latex() == (
         r"\nabla_{w}\,\ell(w) = X^{\mathsf T}\left(\sigma(Xw) - t\right)"
@@ -487,8 +487,8 @@ def test_chain_rule_results():
     assert sp.simplify(mse.product() - x_d * (p_ - t_) * p_ * (1 - p_)) == 0
     assert sp.simplify(mse.direct() - mse.product()) == 0
     softmax = ms.chain_rule("softmax")
-    ps = ms.symbolic_matrix("p", 3, 1, positive=True)
-    ys = ms.symbolic_matrix("y", 3, 1)
+    ps = ms.symbolic_matrix("p", 3, 1, start=0, positive=True)    # classes 0, 1, 2
+    ys = ms.symbolic_matrix("y", 3, 1, start=0)
     assert softmax.product() == sp.Matrix([[x_d * (ps[k] - ys[k]) for k in range(3)]])
     assert (softmax.factors[1].expr - (sp.diag(*ps) - ps * ps.T)).expand() == sp.zeros(3, 3)
 
@@ -758,3 +758,40 @@ def test_how_of_a_group_keeps_the_scope_and_of_a_failure_says_so():
     z = sp.Symbol("z", real=True)
     wrong = ms.verify(sp.diff(1 / (1 + sp.exp(-z)), z), 1 / (1 + sp.exp(-z)))
     assert not wrong and wrong.how.startswith("does not hold")
+
+
+def test_class_symbols_are_numbered_from_zero_like_coef_rows():
+    """Classes are 0, ..., K-1 in the book and the estimators; mathcore.symbolic names them so too."""
+    z0, z1 = sp.symbols("z_0 z_1", real=True)
+    d10 = ms.two_class_softmax()
+    assert d10.lhs == sp.exp(z1) / (sp.exp(z0) + sp.exp(z1)) and d10.verify()
+    assert {str(s) for s in ms.softmax_jacobian(k=3).lhs.free_symbols} == {"z_0", "z_1", "z_2"}
+    latex = ms.chain_rule("softmax").latex()
+    assert "p_{0}" in latex and "y_{2}" in latex and "p_{3}" not in latex
+    assert [str(s) for s in ms.symbolic_matrix("x", 2, 1)] == ["x_1", "x_2"]          # data: from 1
+    assert [str(s) for s in ms.symbolic_matrix("W", 1, 2, start=0)] == ["W_0,0", "W_0,1"]
+
+
+@pytest.mark.parametrize("start", [2, -1, True, 0.0])
+def test_symbolic_matrix_start_must_be_0_or_1(start):
+    with pytest.raises(ValueError, match="start: expected 0 or 1"):
+        ms.symbolic_matrix("x", 2, 1, start=start)
+
+
+def test_d13b_newton_equals_irls_is_proved_for_every_size():
+    general = ms.newton_equals_irls_general()
+    assert general.lhs.shape == general.rhs.shape and not general.lhs.shape[0].is_Integer  # n x 1, n a symbol
+    result = general.verify()
+    assert result and result.method == "simplify" and result.how == "proved symbolically"
+
+
+def test_symbolic_size_matrix_identity_that_is_false_is_not_established():
+    n = sp.Symbol("n", integer=True, positive=True)
+    A, B = sp.MatrixSymbol("A", n, n), sp.MatrixSymbol("B", n, n)
+    assert ms.verify(A * B + B, B + A * B)                       # true: proved by algebra
+    wrong = ms.verify(A * B, B * A)                              # false in general
+    assert not wrong and wrong.how.startswith("not established")
+    with pytest.raises(ValueError, match="expected shape"):
+        ms.verify(A, sp.MatrixSymbol("C", n, 1))
+    with pytest.raises(ValueError, match="expected a matrix expression"):
+        ms.verify(A, sp.Integer(1))

@@ -66,6 +66,7 @@ from .derivations import (
     mse_vanishing_limit,
     mse_vanishing_limits,
     newton_equals_irls,
+    newton_equals_irls_general,
     odds_ratio,
     relu_derivative,
     relu_derivative_values,
@@ -136,7 +137,7 @@ __all__ = [
     "two_class_softmax",
     "relu_derivative", "relu_derivative_values", "affine_collapse",
     "single_sample_gradient", "chain_rule_cancellation", "single_sample_stationarity",
-    "newton_equals_irls", "separable_no_mle", "l2_gradient_hessian", "l2_finite_minimiser",
+    "newton_equals_irls", "newton_equals_irls_general", "separable_no_mle", "l2_gradient_hessian", "l2_finite_minimiser",
     "log_odds", "odds_ratio", "coordinate_split_counterexample", "coordinate_split_gradient",
     # chain rule
     "ChainFactor", "ChainRule", "chain_rule", "CHAIN_LOSSES",

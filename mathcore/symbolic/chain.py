@@ -227,11 +227,12 @@ def _binary_chain(loss: str) -> ChainRule:
 def _softmax_chain(k: int = 3) -> ChainRule:
     """Chain rule for softmax cross-entropy with K classes (weights of feature d)."""
     x_d = sp.Symbol("x_d", real=True)
-    p = symbolic_matrix("p", k, 1, positive=True)
-    y = symbolic_matrix("y", k, 1)
-    z = symbolic_matrix("z", k, 1)
-    w = sp.Matrix(k, 1, lambda i, j: sp.Symbol(f"w_d{i + 1}", real=True))
-    r = symbolic_matrix("r", k, 1)
+    # classes are numbered 0, ..., K-1, as in the book and in the estimators' coef_ rows
+    p = symbolic_matrix("p", k, 1, start=0, positive=True)
+    y = symbolic_matrix("y", k, 1, start=0)
+    z = symbolic_matrix("z", k, 1, start=0)
+    w = sp.Matrix(k, 1, lambda i, j: sp.Symbol(f"w_d{i}", real=True))
+    r = symbolic_matrix("r", k, 1, start=0)
     constraints = {y[k - 1]: 1 - sp.Add(*y[: k - 1])}  # targets sum to one
     normalise = {sp.Add(*p): 1}  # softmax outputs sum to one
     to_p = {z[i]: sp.log(p[i]) for i in range(k)}  # z_k = log p_k (up to a shift)

@@ -99,6 +99,7 @@ __all__ = [
     "single_sample_stationarity",
     # D13-D17
     "newton_equals_irls",
+    "newton_equals_irls_general",
     "separable_no_mle",
     "l2_gradient_hessian",
     "l2_finite_minimiser",
@@ -123,6 +124,8 @@ def _evaluate(side):
     if isinstance(side, sp.Set):
         return side
     if isinstance(side, sp.matrices.MatrixExpr):
+        if not all(isinstance(dim, int | sp.Integer) for dim in side.shape):
+            return side  # symbolic size: verify proves it by matrix algebra
         side = side.as_explicit()
     return explicit(side).doit()
 
@@ -809,7 +812,7 @@ def cross_entropy_second_derivative() -> Derivation:
 
 def _logits(k: int):
     _check_size(k, "k", low=2, high=6)
-    return symbolic_matrix("z", k, 1)
+    return symbolic_matrix("z", k, 1, start=0)  # classes are numbered 0, ..., K-1
 
 
 def softmax_jacobian(k: int = 3) -> Derivation:
@@ -862,8 +865,8 @@ def softmax_shift_invariance(k: int = 3) -> Derivation:
 
 
 def _probability_target(k: int) -> sp.Matrix:
-    """A target y with y_1 + ... + y_k = 1 (the last entry is 1 - the others)."""
-    free = symbolic_matrix("y", k - 1, 1) if k > 2 else sp.Matrix([_real("y_1")])
+    """A target y with y_0 + ... + y_{k-1} = 1 (the last entry is 1 - the others)."""
+    free = symbolic_matrix("y", k - 1, 1, start=0) if k > 2 else sp.Matrix([_real("y_0")])
     return sp.Matrix([*free, 1 - sp.Add(*free)])
 
 
@@ -933,15 +936,20 @@ def softmax_batch_gradient(n: int = 2, d: int = 2, k: int = 3) -> Derivation:
 
 
 def two_class_softmax() -> Derivation:
-    r"""D10. :math:`\frac{e^{z_1}}{e^{z_1}+e^{z_2}} = \sigma(z_1 - z_2)`: two-class softmax is the sigmoid."""
-    z1, z2 = _real("z_1", "z_2")
+    r"""D10. :math:`\frac{e^{z_1}}{e^{z_0}+e^{z_1}} = \sigma(z_1 - z_0)`: two-class softmax is the sigmoid.
+
+    Classes are numbered 0 and 1, class 1 the positive one, so the binary logistic weight is
+    :math:`w = w_1 - w_0`.
+    """
+    z0, z1 = _real("z_0", "z_1")
     return Derivation(
         "D10a",
         "Two-class softmax is the sigmoid",
-        "With two classes, softmax is the sigmoid of the logit difference.",
-        lhs=sp.exp(z1) / (sp.exp(z1) + sp.exp(z2)),
-        rhs=Sigmoid(z1 - z2),
-        steps=(1 / (1 + sp.exp(-(z1 - z2))),),
+        "With classes 0 and 1, the softmax probability of class 1 is the sigmoid of z_1 - z_0.",
+        lhs=sp.exp(z1) / (sp.exp(z0) + sp.exp(z1)),
+        rhs=Sigmoid(z1 - z0),
+        steps=(1 / (1 + sp.exp(-(z1 - z0))),),
+        display_rhs=r"\sigma(z_1 - z_0)",  # SymPy would print sigma(-z_0 + z_1)
     )
 
 
@@ -1154,6 +1162,31 @@ def newton_equals_irls(n: int = 5, d: int = 2, seed: int = 0) -> Derivation:
         display_rhs=r"\left(X^{\mathsf T} S X\right)^{-1} X^{\mathsf T} S\,\zeta,"
         r"\quad \zeta = Xw - S^{-1}(p - t)",
         scope=f"on one random {n} x {d} instance with rational entries (seed {seed}), not for every X",
+    )
+
+
+def newton_equals_irls_general() -> Derivation:
+    r"""D13b. The Newton/IRLS identity for every size: ``X`` is ``n x d`` with ``n``, ``d`` symbols.
+
+    With :math:`H = X^{\mathsf T}SX` and :math:`\zeta = Xw - S^{-1}r`, :math:`r = p - t`:
+    :math:`H^{-1}X^{\mathsf T}S\zeta = H^{-1}X^{\mathsf T}SXw - H^{-1}X^{\mathsf T}SS^{-1}r = w - H^{-1}X^{\mathsf T}r`.
+    Proved by matrix algebra (``S`` and ``H`` invertible, i.e. every :math:`s_i > 0` and ``X`` of
+    full column rank), not checked at points.
+    """
+    n, d = sp.symbols("n d", integer=True, positive=True)
+    X = sp.MatrixSymbol("X", n, d)
+    S = sp.MatrixSymbol("S", n, n)
+    w = sp.MatrixSymbol("w", d, 1)
+    r = sp.MatrixSymbol("r", n, 1)  # the residual p - t
+    H = X.T * S * X
+    return Derivation(
+        "D13b",
+        "Newton's step is weighted least squares, for every size",
+        "For any invertible S and X^T S X, w - (X^T S X)^-1 X^T r = (X^T S X)^-1 X^T S (X w - S^-1 r).",
+        lhs=w - H.I * X.T * r,
+        rhs=H.I * X.T * S * (X * w - S.I * r),
+        display_lhs=r"w - \left(X^{\mathsf T} S X\right)^{-1} X^{\mathsf T}(p - t)",
+        display_rhs=r"\left(X^{\mathsf T} S X\right)^{-1} X^{\mathsf T} S\left(Xw - S^{-1}(p - t)\right)",
     )
 
 
@@ -1408,7 +1441,7 @@ _REGISTRY = {
     "D12": ("The one-sample chain rule done correctly", (
         single_sample_gradient, chain_rule_cancellation, single_sample_stationarity,
     )),
-    "D13": ("Newton-Raphson = IRLS", (newton_equals_irls,)),
+    "D13": ("Newton-Raphson = IRLS", (newton_equals_irls, newton_equals_irls_general)),
     "D14": ("Separable data: no MLE", (separable_no_mle,)),
     "D15": ("L2-regularised logistic regression", (l2_gradient_hessian, l2_finite_minimiser)),
     "D16": ("Log-odds", (log_odds, odds_ratio)),

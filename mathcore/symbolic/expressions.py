@@ -544,7 +544,7 @@ def l2_penalty(w, lam) -> sp.Expr:
 # ---------------------------------------------------------------------------
 
 
-def symbolic_matrix(name: str, rows: int, cols: int, **assumptions) -> sp.Matrix:
+def symbolic_matrix(name: str, rows: int, cols: int, *, start: int = 1, **assumptions) -> sp.Matrix:
     """A Matrix of distinct symbols ``name_{i,j}`` (or ``name_{i}`` for one column).
 
     Parameters
@@ -553,6 +553,9 @@ def symbolic_matrix(name: str, rows: int, cols: int, **assumptions) -> sp.Matrix
         Base name, e.g. ``"x"``.
     rows, cols : int
         Shape, both >= 1.
+    start : int, default 1
+        Index of the first row and column: 1 for data (samples and features, as in textbooks),
+        0 for classes, which the book and the estimators number 0, ..., K-1 (row k of ``coef_``).
     **assumptions
         SymPy assumptions; ``real=True`` is the default.
 
@@ -572,10 +575,12 @@ def symbolic_matrix(name: str, rows: int, cols: int, **assumptions) -> sp.Matrix
     for arg, value in (("rows", rows), ("cols", cols)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{arg}: expected a positive int, got {value!r}")
+    if type(start) is not int or start not in (0, 1):
+        raise ValueError(f"start: expected 0 or 1, got {start!r}")
     assumptions = {"real": True, **assumptions}
     if cols == 1:
-        return sp.Matrix(rows, 1, lambda i, j: sp.Symbol(f"{name}_{i + 1}", **assumptions))
-    return sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"{name}_{i + 1},{j + 1}", **assumptions))
+        return sp.Matrix(rows, 1, lambda i, j: sp.Symbol(f"{name}_{i + start}", **assumptions))
+    return sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"{name}_{i + start},{j + start}", **assumptions))
 
 
 def symbolic_data(n: int = 4, d: int = 3):

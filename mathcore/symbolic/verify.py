@@ -10,7 +10,9 @@ Two stages, cheapest proof first:
    everywhere.  This is not a proof, but a wrong identity essentially never passes
    it, and it gives a counterexample when it fails.
 
-Matrices are compared entry by entry.
+Matrices are compared entry by entry. Matrix expressions of *symbolic* size (``MatrixSymbol("X", n, d)``)
+have no entries to sample: they are proved by matrix algebra (``(lhs - rhs).expand()`` reduces to 0,
+e.g. ``(X^T S X)^{-1} X^T S X = I``) or not established at all.
 """
 
 from __future__ import annotations
@@ -76,7 +78,9 @@ class VerifyResult:
         (e.g. one fixed matrix size); "checked numerically at 20 random rational points (50 digits;
         evidence, not a proof)"; or "does not hold".
         """
-        if not self.holds:
+        if not self.holds and self.method == "simplify" and self.counterexample is None:
+            text = "not established (the symbolic difference did not reduce to 0)"
+        elif not self.holds:
             text = "does not hold" + (f" (e.g. at {self.counterexample})" if self.counterexample else "")
         elif self.method == "simplify":
             # exact algebra on a fixed-size or numeric instance is a check of that instance only
@@ -102,6 +106,23 @@ def _check_input(value, name):
     raise TypeError(
         f"{name}: expected a SymPy expression or Matrix, got {_describe(value)}{hint}"
     )
+
+
+def _symbolic_size(value) -> bool:
+    """A matrix expression whose shape has symbols in it (n x d rather than 4 x 3)."""
+    return isinstance(value, sp.matrices.MatrixExpr) and not all(
+        isinstance(dim, int | sp.Integer) for dim in value.shape)
+
+
+def _verify_matrix_algebra(lhs, rhs) -> VerifyResult:
+    """Prove ``lhs == rhs`` for matrix expressions of symbolic size, or say it was not established."""
+    if not (isinstance(lhs, sp.matrices.MatrixExpr) and isinstance(rhs, sp.matrices.MatrixExpr)):
+        raise ValueError(f"rhs: expected a matrix expression like lhs, got {_describe(rhs)}")
+    if any(sp.simplify(a - b) != 0 for a, b in zip(lhs.shape, rhs.shape, strict=True)):
+        raise ValueError(f"rhs: expected shape {lhs.shape} to match lhs, got shape {rhs.shape}")
+    difference = (lhs - rhs).expand().doit()
+    holds = difference == 0 or isinstance(difference, sp.ZeroMatrix)
+    return VerifyResult(holds=bool(holds), method="simplify")
 
 
 def _exactly_zero(expr: sp.Expr, max_ops: int) -> bool:
@@ -213,6 +234,8 @@ def verify(
     >>> bool(verify(sp.diff(s, z), s))
     False
     """
+    if _symbolic_size(lhs) or _symbolic_size(rhs):
+        return _verify_matrix_algebra(lhs, rhs)
     lhs = _check_input(lhs, "lhs")
     rhs = _check_input(rhs, "rhs")
     if isinstance(n_points, bool) or not isinstance(n_points, int) or n_points < 1:
