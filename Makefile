@@ -52,8 +52,10 @@ test: lint unit nbval portability hygiene build browser reader-path bench-quick
 lint: $(STAMP)
 	$(BIN)/ruff check mathcore tests tests_browser tools benchmarks book/_ext
 
+# The docstring examples of mathcore run as tests too (--doctest-modules).
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests -n 2 --dist loadfile -q --ignore=tests/test_notebook_hygiene.py
+	$(BIN)/python -m pytest tests mathcore --doctest-modules -n 2 --dist loadfile -q \
+		--ignore=tests/test_notebook_hygiene.py
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest $(NB) -n 2 --dist loadfile -q --nbval --nbval-current-env \

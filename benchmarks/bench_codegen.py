@@ -13,7 +13,7 @@ Two questions, answered side by side in one run:
    ``dl/dz`` once for a scalar ``z``, check it, generate code), for D in {2, 5, 10, 20}.
    Each per-weight derivation runs in its own subprocess under a time cap.
 
-Method (see performance-notes.md, sections 1 and 7):
+Method:
 
 * numpy and torch run in **separate subprocesses** (their thread pools fight otherwise);
 * warm-up calls, then **interleaved** rounds (the order of the variants rotates every
@@ -44,7 +44,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 GOAL = 1.05  # generated / hand-written
-MAX_IQR = 0.10  # timing hygiene (performance-notes C8): IQR/median above this means "rerun"
+MAX_IQR = 0.10  # timing hygiene: IQR/median above this means "rerun"
 
 
 # ---------------------------------------------------------------------------

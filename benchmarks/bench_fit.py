@@ -16,7 +16,7 @@ Problems
   separable, so the unpenalised optimum does not exist; L2 with ``C = 1``
   (``lam = 1``, the column of ones penalised like the others).
 
-Protocol (performance notes, sections 1 and 7)
+Protocol
 
 1. ``f*`` comes from a float64 Newton reference written in NumPy, run until the
    largest gradient entry is below 1e-13.

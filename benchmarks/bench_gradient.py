@@ -30,7 +30,7 @@ with N*D*itemsize >= 1e9 reaches 70 % of the device copy bandwidth ("not
 measured" without one). ``crossover``: from which N the GPU beats the fastest
 CPU path, with the data on the device and with the copy included.
 
-Method (see the project's performance notes):
+Method:
 
 * each library family runs in its own subprocess with the thread-pool
   variables set to ``--threads`` (default: all usable CPUs), because NumPy's
@@ -115,21 +115,21 @@ def _time_interleaved(fns, *, warmup, repeats, sync):
 
 def _variants(family, X, w, t):
     """The functions to compare for one family, on data already in place."""
-    from mathcore import bench
+    from mathcore.bench.gradients import grad_blocked, grad_numpy, grad_torch
 
     if family == "numpy":
         return {
-            "one-liner": lambda: bench._grad_numpy(X, w, t),
-            "blocked": lambda: bench._grad_blocked(X, w, t, prefetch=False),
-            "blocked+prefetch": lambda: bench._grad_blocked(X, w, t, prefetch=True),
+            "one-liner": lambda: grad_numpy(X, w, t),
+            "blocked": lambda: grad_blocked(X, w, t, prefetch=False),
+            "blocked+prefetch": lambda: grad_blocked(X, w, t, prefetch=True),
         }
     if family == "torch-cpu":
         return {
-            "one-liner": lambda: bench._grad_torch(X, w, t),
-            "blocked": lambda: bench._grad_blocked(X, w, t, prefetch=False),
-            "blocked+prefetch": lambda: bench._grad_blocked(X, w, t, prefetch=True),
+            "one-liner": lambda: grad_torch(X, w, t),
+            "blocked": lambda: grad_blocked(X, w, t, prefetch=False),
+            "blocked+prefetch": lambda: grad_blocked(X, w, t, prefetch=True),
         }
-    return {"one-liner": lambda: bench._grad_torch(X, w, t)}
+    return {"one-liner": lambda: grad_torch(X, w, t)}
 
 
 PROBE = "read probe"
@@ -184,13 +184,20 @@ def worker(family, spec):
     import torch
 
     from mathcore import bench
+    from mathcore.bench.gradients import (
+        blas_threads,
+        default_block_rows,
+        grad_blocked,
+        grad_numpy,
+        grad_torch,
+    )
 
     out = {"family": family, "load_start": os.getloadavg()[0], "ceilings": [], "rows": []}
     dev = torch.device("cuda") if family == "torch-cuda" else None
     sync = (lambda: torch.cuda.synchronize(dev)) if dev is not None else (lambda: None)
     if family == "torch-cuda":
         out["ceilings"].append(bench.measure_bandwidth("cuda", spec["gpu_nbytes"], repeats=21))
-    out["threads"] = torch.get_num_threads() if family != "numpy" else bench._blas_threads()
+    out["threads"] = torch.get_num_threads() if family != "numpy" else blas_threads()
     read_probe, probe_bytes = _read_probe(family, spec, dev)
     out["probe_bytes"] = probe_bytes
 
@@ -199,11 +206,11 @@ def worker(family, spec):
         for N, D in sizes:
             X, w, t = bench.make_problem(N, D, dtype, seed=0)
             if family == "numpy":
-                ref = bench._grad_numpy(*(a.astype(np.float64) for a in (X, w, t)))
+                ref = grad_numpy(*(a.astype(np.float64) for a in (X, w, t)))
                 data = (X, w, t)
             else:
                 Xt, wt, tt = (torch.from_numpy(a) for a in (X, w, t))
-                ref = bench._grad_torch(*(a.double() for a in (Xt, wt, tt)))
+                ref = grad_torch(*(a.double() for a in (Xt, wt, tt)))
                 data = (Xt, wt, tt)
             transfer = None
             if family == "torch-cuda":
@@ -217,7 +224,7 @@ def worker(family, spec):
                 for kib in SWEEP_KIB:
                     rows = kib * 1024 // (D * itemsize)
                     fns[f"{SWEEP_PREFIX}{kib}"] = (
-                        lambda rows=rows, data=data: bench._grad_blocked(*data, block_rows=rows, prefetch=True))
+                        lambda rows=rows, data=data: grad_blocked(*data, block_rows=rows, prefetch=True))
             first = bench.time_function(fns["one-liner"], warmup=1, repeats=3, device=dev).median
             repeats = max(spec["repeats"], 21 if first < 0.01 else 9)
             fns[PROBE] = read_probe
@@ -261,7 +268,7 @@ def worker(family, spec):
                         "iqr_rel": tm.iqr / tm.median,
                         "rel_err_vs_float64": _rel_err(fn(), ref),
                         "transfer_s": transfer.median if transfer is not None else None,
-                        "block_rows": bench._default_block_rows(D, np.dtype(dtype).itemsize)
+                        "block_rows": default_block_rows(D, np.dtype(dtype).itemsize)
                         if variant.startswith("blocked")
                         else None,
                     }

@@ -98,16 +98,14 @@ def check_real(name, value, *, positive=False, nonnegative=False, allow_inf=Fals
 def check_device(device):
     """Resolve an estimator's ``device`` argument to a ``torch.device`` that exists here.
 
-    ``None`` gives the CPU (the estimators' default: the same results on every
-    machine). Anything else goes through ``mathcore.device.resolve_device``:
-    ``"auto"`` is ``mathcore.device.default_device()`` (the ``MATHCORE_DEVICE``
-    environment variable if set, else CUDA, then Apple MPS, then the CPU), and
-    ``"cuda"``, ``"cuda:<index>"`` and ``"mps"`` must exist on this machine: asking
-    for a GPU that is not there raises ``ValueError`` instead of silently using
-    the CPU.
+    The same rules as ``mathcore.device.resolve_device`` everywhere in mathcore:
+    ``None`` and ``"auto"`` mean ``mathcore.device.default_device()`` (the
+    ``MATHCORE_DEVICE`` environment variable if set, else CUDA, then Apple MPS,
+    then the CPU); ``"cuda"``, ``"cuda:<index>"`` and ``"mps"`` must exist on this
+    machine: asking for a GPU that is not there raises ``ValueError`` instead of
+    silently using the CPU. (The estimators' default is ``"cpu"``, which gives the
+    same results on every machine.)
     """
-    if device is None:
-        return torch.device("cpu")
     return resolve_device(device)
 
 

@@ -277,7 +277,7 @@ def moons(n: int = 400, noise: float = 0.2, seed: int = 0) -> Dataset:
 
 
 def separable_1d() -> Dataset:
-    """The four-point separable toy of the content brief: x = (-2, -1, 1, 3), t = (0, 0, 1, 1).
+    """The four-point separable toy of Chapter 5: x = (-2, -1, 1, 3), t = (0, 0, 1, 1).
 
     Any positive slope through the origin classifies it perfectly, so the unpenalised maximum-likelihood
     estimate does not exist (the loss keeps decreasing as the slope grows).

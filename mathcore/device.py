@@ -9,11 +9,12 @@ GPU work is asynchronous: a CUDA call returns before the kernel has finished.
 Call ``synchronize(device)`` before reading a clock.
 """
 
+import contextlib
 import os
 
 import torch
 
-__all__ = ["ENV_VAR", "default_device", "resolve_device", "synchronize", "describe_device"]
+__all__ = ["ENV_VAR", "default_device", "resolve_device", "synchronize", "describe_device", "torch_threads"]
 
 ENV_VAR = "MATHCORE_DEVICE"
 _EXPECTED = "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"
@@ -198,3 +199,29 @@ def describe_device(device=None):
         return f"Apple MPS ({device})"
     threads = torch.get_num_threads()
     return f"CPU ({threads} thread{'s' if threads != 1 else ''})"
+
+
+@contextlib.contextmanager
+def torch_threads(n):
+    """Limit the calling thread's torch operations to ``n`` threads inside a ``with`` block.
+
+    The previous setting is restored on exit, also after an exception.
+
+    Examples
+    --------
+    >>> import torch
+    >>> before = torch.get_num_threads()
+    >>> with torch_threads(1):
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n: expected an integer >= 1 (a number of threads), got {n!r}")
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

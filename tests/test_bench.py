@@ -163,9 +163,9 @@ def test_torch_input_errors():
         logistic_gradient_torch(X, w, t.float())
     with pytest.raises(ValueError, match=r"w: expected shape \(2,\)"):
         logistic_gradient_torch(X, w[:1], t)
-    with pytest.raises(TypeError, match="block_rows: expected an int"):
+    with pytest.raises(TypeError, match="block_rows: expected an integer"):
         logistic_gradient_blocked(X, w, t, block_rows=2.5)
-    with pytest.raises(ValueError, match="workers: expected an int >= 1"):
+    with pytest.raises(ValueError, match="workers: expected an integer >= 1"):
         logistic_gradient_blocked(X, w, t, workers=0)
 
 
@@ -231,15 +231,15 @@ def test_timing_from_samples_and_json():
 def test_time_function_errors():
     with pytest.raises(TypeError, match="fn: expected a callable"):
         time_function(42)
-    with pytest.raises(ValueError, match="repeats: expected an int >= 1, got 0"):
+    with pytest.raises(ValueError, match="repeats: expected an integer >= 1, got 0"):
         time_function(lambda: None, repeats=0)
-    with pytest.raises(TypeError, match="warmup: expected an int"):
+    with pytest.raises(TypeError, match="warmup: expected an integer"):
         time_function(lambda: None, warmup=1.5)
     with pytest.raises(ValueError, match="min_time: expected a positive"):
         time_function(lambda: None, min_time=-1.0)
-    with pytest.raises(ValueError, match="device: expected 'cpu', 'cuda' or 'mps'"):
+    with pytest.raises(ValueError, match="device: expected 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got 'meta'"):
         time_function(lambda: None, device="meta")
-    with pytest.raises(ValueError, match="device: expected a device name"):
+    with pytest.raises(ValueError, match="device: expected 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got 'gpu0'"):
         time_function(lambda: None, device="gpu0")
 
 
@@ -273,8 +273,8 @@ def test_cost_model_numbers():
 @pytest.mark.parametrize(
     "args,kwargs,exc,match",
     [
-        ((0, 3), {}, ValueError, "N: expected an int >= 1"),
-        ((10, 2.0), {}, TypeError, "D: expected an int"),
+        ((0, 3), {}, ValueError, "N: expected an integer >= 1"),
+        ((10, 2.0), {}, TypeError, "D: expected an integer"),
         ((10, 3, "int32"), {}, ValueError, "dtype: expected float32 or float64"),
         ((10, 3), {"bandwidth_gbps": 0}, ValueError, "bandwidth_gbps: expected a positive"),
     ],
@@ -348,7 +348,7 @@ def test_scaling_experiment_isolated_subprocess():
         ({"backends": "numpy"}, TypeError, "backends: expected a sequence"),
         ({"sizes": [(10,)]}, ValueError, r"sizes: expected \(N, D\) pairs"),
         ({"sizes": []}, TypeError, "sizes: expected a non-empty sequence"),
-        ({"sizes": [(0, 3)]}, ValueError, "N: expected an int >= 1"),
+        ({"sizes": [(0, 3)]}, ValueError, "N: expected an integer >= 1"),
         ({"dtype": "float16"}, ValueError, "dtype"),
     ],
 )

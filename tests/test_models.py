@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.datasets import load_iris, make_moons
+from sklearn.datasets import load_iris, make_classification, make_moons
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
+from mathcore import optim
 from mathcore.models import (
     MLP,
     LogisticRegression,
@@ -335,7 +336,7 @@ BAD_PARAMS = [
     ({"C": -1.0}, ValueError, r"C: expected a positive number .*got -1"),
     ({"C": np.nan}, ValueError, r"C: expected a finite number"),
     ({"C": "1"}, TypeError, r"C: expected a real number .*got '1' of type str"),
-    ({"solver": "sag"}, ValueError, r"solver: expected one of 'auto', 'newton', 'lbfgs', 'gd', 'sgd', got 'sag'"),
+    ({"solver": "sag"}, ValueError, r"solver: expected one of 'auto', 'newton', 'lbfgs', 'gd', 'sgd', 'lbfgs\+newton', got 'sag'"),
     ({"penalty": "l1"}, ValueError, r"penalty: expected one of 'l2', None, got 'l1'"),
     ({"penalty": "none"}, ValueError, r"penalty: .* got 'none'"),
     ({"device": "tpu"}, ValueError, r"device: expected 'auto', 'cpu', 'cuda'.*got 'tpu'"),
@@ -558,9 +559,44 @@ def test_device_auto_follows_mathcore_device_and_explicit_devices_ignore_it(monk
         LogisticRegression(device="auto").fit(X0, Y0)
     with pytest.raises(ValueError, match=r"^MATHCORE_DEVICE: "):
         SoftmaxRegression(device="auto").fit(X0, Y0)
-    for device in ("cpu", None, torch.device("cpu")):
+    with pytest.raises(ValueError, match=r"^MATHCORE_DEVICE: "):  # None means "auto" everywhere
+        LogisticRegression(device=None).fit(X0, Y0)
+    for device in ("cpu", torch.device("cpu")):
         clf = LogisticRegression(device=device).fit(X0, Y0)
+        assert clf.device_ == torch.device("cpu")
         assert clf.predict_proba(X0).shape == (len(X0), 2)
     monkeypatch.setenv("MATHCORE_DEVICE", "cpu")
     auto = LogisticRegression(device="auto").fit(X0, Y0)
     np.testing.assert_array_equal(auto.coef_, LogisticRegression(device="cpu").fit(X0, Y0).coef_)
+
+
+def test_newton_on_separable_data_takes_few_passes_per_iteration(monkeypatch):
+    """Each Newton iteration starts its step search near the last accepted step, not at 1.
+
+    Counted in passes over X (not timed): halving from 1 every iteration took ~40 passes.
+    """
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 5))
+    y = (X @ np.ones(5) > 0).astype(int)
+    calls = []
+    original = optim.LogisticObjective.value_grad
+    monkeypatch.setattr(optim.LogisticObjective, "value_grad",
+                        lambda self, theta, rows=None: calls.append(1) or original(self, theta, rows))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf = LogisticRegression(penalty=None, tol=0.0, max_iter=200).fit(X, y)
+    assert clf.n_iter_ == 200
+    assert len(calls) / clf.n_iter_ < 4
+    messages = {w.category: str(w.message) for w in caught}
+    assert SeparationWarning in messages
+    hint = messages[ConvergenceWarning]
+    assert "use an L2 penalty" in hint and "solver='newton'" not in hint
+
+
+def test_convergence_hint_never_suggests_the_solver_in_use():
+    X, y = make_classification(n_samples=300, n_features=4, random_state=0)
+    with pytest.warns(ConvergenceWarning) as caught:
+        LogisticRegression(solver="newton", tol=1e-14, max_iter=1).fit(X, y)
+    assert "solver='newton'" not in str(caught[0].message)
+    with pytest.warns(ConvergenceWarning, match="use solver='newton'"):
+        LogisticRegression(solver="gd", max_iter=2).fit(X, y)

@@ -3,13 +3,14 @@
 import os
 import signal
 import threading
-import time
 
 import numpy as np
 import pytest
 import torch
 
+import mathcore.symbolic as ms
 from mathcore import optim
+from mathcore.optim import _blocked
 
 F64 = torch.float64
 
@@ -366,68 +367,101 @@ def test_unpenalised_softmax_newton_handles_the_singular_hessian():
     torch.testing.assert_close(theta.view(3, 3).sum(0), torch.zeros(3, dtype=F64), rtol=0, atol=1e-12)
 
 
-def test_parallel_row_ranges_give_the_serial_result(monkeypatch):
-    """The CPU worker threads (one row range each) agree with one thread, and leave torch's setting alone."""
-    X, t = make_binary(n=2001, d=40, seed=9)  # >= 32 columns: blocks prefetched into the cache
-    theta = torch.linspace(-0.2, 0.2, 41, dtype=F64)
+def _both_paths(monkeypatch, make, threads):
+    """(reference, fast) results of ``make()``: small X forced onto the blocked path for the second."""
+    reference = make()
+    monkeypatch.setattr(_blocked, "PARALLEL_MIN_ENTRIES", 0)
     before = torch.get_num_threads()
-    serial = optim.LogisticObjective(X, t, lam=0.5, block_rows=100)
-    f1, g1 = serial.value_grad(theta)
-    H1 = serial.hessian(theta)
-    monkeypatch.setattr(optim, "_PARALLEL_MIN_ENTRIES", 0)
-    torch.set_num_threads(3)
+    torch.set_num_threads(threads)
     try:
-        par = optim.LogisticObjective(X, t, lam=0.5, block_rows=100)
-        f2, g2 = par.value_grad(theta)
-        H2 = par.hessian(theta)
-        assert torch.get_num_threads() == 3
-        assert (3, "blocks") in optim._POOLS
-        # the workers run single-threaded operations
-        assert set(optim._POOLS[3, "blocks"].map(lambda _: torch.get_num_threads(), range(6))) == {1}
-        theta_par, _ = optim.newton(par, tol=1e-12)
-        Xm, y = make_multiclass(n=900, d=5, k=3)
-        sm = optim.SoftmaxObjective(Xm, y, 3, lam=0.5, block_rows=64)
-        th = torch.linspace(-0.3, 0.3, sm.n_params, dtype=F64)
-        fs_par, gs_par = sm.value_grad(th)
+        with _blocked.solver_threads():
+            fast = make()
+        assert torch.get_num_threads() == threads  # the caller's setting is restored
+        if threads > 1:  # the block workers run single-threaded operations
+            assert set(_blocked.workers(threads).map(lambda _: torch.get_num_threads(), range(6))) == {1}
     finally:
         torch.set_num_threads(before)
-    torch.testing.assert_close(f2, f1, rtol=1e-14, atol=0)
-    torch.testing.assert_close(g2, g1, rtol=1e-12, atol=1e-15)
-    torch.testing.assert_close(H2, H1, rtol=1e-12, atol=1e-15)
-    theta_ser, _ = optim.newton(serial, tol=1e-12)
-    torch.testing.assert_close(theta_par, theta_ser, rtol=1e-10, atol=1e-12)
-    fs, gs = optim.SoftmaxObjective(Xm, y, 3, lam=0.5, block_rows=64).value_grad(th)
-    torch.testing.assert_close(fs_par, fs, rtol=1e-14, atol=0)
-    torch.testing.assert_close(gs_par, gs, rtol=1e-12, atol=1e-15)
+    return reference, fast
 
 
-def test_cpu_solvers_run_on_a_single_threaded_worker():
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("shape", [(2001, 40), (50, 1), (7, 3), (3000, 5)], ids=str)
+@pytest.mark.parametrize("intercept", [True, False])
+def test_fast_path_equals_reference_path(monkeypatch, shape, intercept, threads):
+    """The blocked, threaded pass (the private fast path) gives the plain one-expression result.
+
+    Shapes include N smaller than one block, D = 1 and wide data (prefetched blocks);
+    X is a non-contiguous view in half of the cases.
+    """
+    n, d = shape
+    X, t = make_binary(n=n, d=d, seed=9)
+    if n % 2:  # a column-strided view of a wider matrix
+        X = torch.cat([X, X], dim=1)[:, ::2]
+    theta = torch.linspace(-0.2, 0.2, d + intercept, dtype=F64)
+
+    def logistic():
+        obj = optim.LogisticObjective(X, t, lam=0.5, fit_intercept=intercept, block_rows=16)
+        return (*obj.value_grad(theta), obj.value(theta), obj.hessian(theta))
+
+    ref, fast = _both_paths(monkeypatch, logistic, threads)
+    for a, b in zip(fast, ref, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14)
+
+    Xm, y = make_multiclass(n=n, d=d, k=3, seed=4)
+    th = torch.linspace(-0.3, 0.3, 3 * (d + intercept), dtype=F64)
+
+    def softmax():
+        obj = optim.SoftmaxObjective(Xm, y, 3, lam=0.5, fit_intercept=intercept, block_rows=16)
+        return (*obj.value_grad(th), obj.value(th))
+
+    ref, fast = _both_paths(monkeypatch, softmax, threads)
+    for a, b in zip(fast, ref, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_the_fit_trains_on_the_generated_functions():
+    """The objectives' loss and dl/dz are the functions mathcore.symbolic generates (same objects)."""
+    X, t = make_binary(n=30, d=2)
+    generated = ms.objective_functions("logistic", "torch")
+    obj = optim.LogisticObjective(X, t)
+    assert obj.fns is generated
+    assert ms.gradient_function("logistic", "torch").generated[0] is generated.dloss_dz
+    assert optim.SoftmaxObjective(*make_multiclass(n=30, d=2, k=3), 3).fns is ms.objective_functions(
+        "softmax_ce", "torch")
+    # and the gradient is X^T dloss_dz(X w + b, t) / N, bitwise
+    theta = torch.tensor([0.3, -0.2, 0.1], dtype=F64)
+    _, g = obj.value_grad(theta)
+    r = generated.dloss_dz(X @ theta[:2] + theta[2], t)
+    assert torch.equal(g[:2], (X.T @ r) / len(t))
+
+
+def test_cpu_solvers_run_in_the_callers_thread_with_single_threaded_torch():
+    """A profiler sees the solver's own frames: no hidden worker thread; torch's setting is restored."""
     X, t = make_binary(n=300, d=4, seed=11)
     obj = optim.LogisticObjective(X, t, lam=1.0)
     before = torch.get_num_threads()
-    names = []
+    seen = []
     torch.set_num_threads(2)
     try:
-        theta_w, hist = optim.newton(obj, tol=1e-10, callback=lambda h: names.append(threading.current_thread().name))
-        assert torch.get_num_threads() == 2  # the caller's setting is untouched
-        torch.set_num_threads(1)  # now the solver runs in the calling thread
-        names_main = []
-        theta_m, _ = optim.newton(obj, tol=1e-10, callback=lambda h: names_main.append(threading.current_thread().name))
+        theta_2, hist = optim.newton(
+            obj, tol=1e-10, callback=lambda h: seen.append((threading.current_thread(), torch.get_num_threads())))
+        assert torch.get_num_threads() == 2  # the caller's setting is back
+        torch.set_num_threads(1)
+        theta_1, _ = optim.newton(obj, tol=1e-10)
     finally:
         torch.set_num_threads(before)
-    assert names and all(name.startswith("mathcore") for name in names)
-    assert names_main and not any(name.startswith("mathcore") for name in names_main)
-    assert torch.equal(theta_w, theta_m)  # same single-threaded arithmetic
+    assert seen and all(entry == (threading.current_thread(), 1) for entry in seen)
+    assert torch.equal(theta_2, theta_1)  # the same single-threaded arithmetic
     assert hist.converged
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name != "posix", reason="needs POSIX signals")
-def test_ctrl_c_stops_a_solver_running_in_its_worker_thread():
+def test_ctrl_c_stops_a_solver_and_restores_the_thread_setting():
     X, t = make_binary(n=2000, d=5, seed=12)
     obj = optim.LogisticObjective(X, t, lam=1.0)
     iterations = []
     before = torch.get_num_threads()
-    torch.set_num_threads(2)  # so that the solver runs in a worker thread
+    torch.set_num_threads(2)  # the solver limits it to 1 while it runs
     timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
     # A process started in the background by a non-interactive shell ignores SIGINT: restore Python's
     # handler, or the signal would never arrive and the solver would run for ever.
@@ -436,13 +470,12 @@ def test_ctrl_c_stops_a_solver_running_in_its_worker_thread():
         timer.start()
         with pytest.raises(KeyboardInterrupt):
             optim.gradient_descent(obj, tol=0.0, max_iter=10**9, callback=lambda h: iterations.append(1))
+        assert torch.get_num_threads() == 2
     finally:
         timer.cancel()
         signal.signal(signal.SIGINT, handler)
         torch.set_num_threads(before)
-    done = len(iterations)
-    time.sleep(0.3)
-    assert done > 0 and len(iterations) - done <= 1  # the worker stopped too
+    assert iterations
 
 
 def test_worker_threads_leave_torch_thread_settings_alone():

@@ -1,7 +1,7 @@
 """Tests of mathcore.symbolic: expressions, verify(), derivations D1-D17, chain rule, codegen.
 
-Section 1 repeats every SymPy assertion of the content brief (section 2), written as in
-the brief but built from the package's expressions.  Later sections test the API:
+Section 1 repeats every SymPy assertion the course makes, written as the
+chapters state them but built from the package's expressions.  Later sections test the API:
 registry, LaTeX, chain rule, verify() (including wrong identities), code generation
 and bad input.
 """
@@ -795,3 +795,13 @@ def test_symbolic_size_matrix_identity_that_is_false_is_not_established():
         ms.verify(A, sp.MatrixSymbol("C", n, 1))
     with pytest.raises(ValueError, match="expected a matrix expression"):
         ms.verify(A, sp.Integer(1))
+
+
+@pytest.mark.parametrize("label", [0, 1])
+def test_the_trained_loss_form_is_the_bernoulli_nll(label):
+    """softplus((1 - 2t) z), the per-sample loss the estimators train with, is -log p(t | z)."""
+    form = ms.logistic_loss_expression()
+    t_sym = sp.Symbol("t", real=True)
+    nll = ms.bernoulli_nll(z, label)
+    result = ms.verify(nll, form.subs(t_sym, label))
+    assert result and result.how == "proved symbolically"

@@ -27,10 +27,13 @@ from .chain import CHAIN_LOSSES, ChainFactor, ChainRule, chain_rule
 from .codegen import (
     BACKENDS,
     GRADIENT_LOSSES,
+    ObjectiveFunctions,
     dloss_dz,
     generate,
     gradient_function,
+    logistic_loss_expression,
     logistic_loss_gradient,
+    objective_functions,
     to_numpy,
     to_torch,
 )
@@ -143,5 +146,5 @@ __all__ = [
     "ChainFactor", "ChainRule", "chain_rule", "CHAIN_LOSSES",
     # code generation
     "BACKENDS", "GRADIENT_LOSSES", "generate", "to_numpy", "to_torch", "dloss_dz",
-    "gradient_function", "logistic_loss_gradient",
+    "gradient_function", "logistic_loss_gradient", "objective_functions", "ObjectiveFunctions", "logistic_loss_expression",
 ]

@@ -30,13 +30,15 @@ from __future__ import annotations
 import functools
 import keyword
 import math
+from collections.abc import Callable
+from typing import NamedTuple
 
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
 
 from .derivations import Derivation
-from .expressions import Sigmoid, _describe, l2_penalty, sigmoid, softmax
+from .expressions import Sigmoid, Softplus, _describe, l2_penalty, sigmoid, softmax
 
 __all__ = [
     "BACKENDS",
@@ -47,6 +49,9 @@ __all__ = [
     "dloss_dz",
     "gradient_function",
     "logistic_loss_gradient",
+    "ObjectiveFunctions",
+    "objective_functions",
+    "logistic_loss_expression",
 ]
 
 #: Names accepted by the ``backend`` argument.
@@ -124,8 +129,9 @@ def _torch_namespace() -> dict:
     import torch
 
     def softplus(z):
-        # max(z, 0) + log1p(exp(-|z|)): exact for every z, no overflow, no threshold.
-        return torch.clamp(z, min=0) + torch.log1p(torch.exp(-torch.abs(z)))
+        # log1p(exp(z)) up to z = 40, z above: exact in float32 and float64 (the
+        # remainder log1p(exp(-40)) ~ 4e-18 is below half an ulp of 40), in one pass.
+        return torch.nn.functional.softplus(z, threshold=40.0)
 
     def heaviside(z, value_at_zero):
         return torch.heaviside(z, torch.as_tensor(float(value_at_zero), dtype=z.dtype))
@@ -598,3 +604,86 @@ def logistic_loss_gradient(backend: str = "numpy", mean: bool = False):
     array([ 1. , -1.5])
     """
     return gradient_function("logistic", backend, mean)
+
+
+# ---------------------------------------------------------------------------
+# What the estimators train with
+# ---------------------------------------------------------------------------
+
+
+class ObjectiveFunctions(NamedTuple):
+    """The generated per-sample loss and its derivative with respect to the score.
+
+    ``loss(z, t)`` and ``dloss_dz(z, t)`` for ``"logistic"`` (element-wise, ``t``
+    in {0, 1}); ``loss(Z, Y)`` (one value per row) and ``dloss_dz(P, Y)``
+    (element-wise in the probabilities ``P = softmax(Z)`` and one-hot ``Y``) for
+    ``"softmax_ce"``. The objectives of ``mathcore.optim`` compose them with two
+    matrix products, ``X^T dloss_dz(X w, t)``.
+    """
+
+    loss: Callable
+    dloss_dz: Callable
+    penalty_gradient: Callable
+
+
+def logistic_loss_expression() -> sp.Expr:
+    """``softplus((1 - 2t) z)``: the Bernoulli NLL for t in {0, 1} (``tests/test_symbolic.py`` proves it).
+
+    A sum of these non-negative terms has no cancellation (unlike softplus(z) - t z),
+    so even a tiny loss keeps its relative accuracy.
+    """
+    z, t = sp.symbols("z t", real=True)
+    return Softplus((1 - 2 * t) * z)
+
+
+def _softmax_ce_rows(backend: str):
+    """Cross-entropy per row, ``logsumexp(z - z . y)`` (D9b: CE = logsumexp(z) - z . y for one-hot y)."""
+    if backend == "numpy":
+        from scipy.special import logsumexp
+
+        def loss(Z, Y):
+            return logsumexp(Z - (Z * Y).sum(axis=1, keepdims=True), axis=1)
+    else:
+        import torch
+
+        def loss(Z, Y):
+            # the margins z_k - z_y, so no two large numbers are subtracted
+            return torch.logsumexp(Z - (Z * Y).sum(dim=1, keepdim=True), dim=1)
+    return loss
+
+
+@functools.cache
+def objective_functions(loss: str = "logistic", backend: str = "torch") -> ObjectiveFunctions:
+    """The loss, ``dl/dz`` and penalty gradient that ``mathcore``'s estimators train with.
+
+    The same function objects every call (cached): ``dloss_dz`` is the one inside
+    ``gradient_function(loss, backend)``, generated from ``dloss_dz(loss)``.
+
+    Parameters
+    ----------
+    loss : {"logistic", "softmax_ce"}
+    backend : {"numpy", "torch"}
+
+    Returns
+    -------
+    ObjectiveFunctions
+
+    Examples
+    --------
+    >>> import torch
+    >>> fns = objective_functions("logistic", "torch")
+    >>> z, t = torch.tensor([0.0, 50.0]), torch.tensor([1.0, 0.0])
+    >>> fns.dloss_dz(z, t)
+    tensor([-0.5000,  1.0000])
+    >>> fns.loss(z, t)
+    tensor([ 0.6931, 50.0000])
+    """
+    backend = _check_backend(backend)
+    penalty = _penalty_function(backend)
+    if loss == "logistic":
+        z, t = sp.symbols("z t", real=True)
+        elementwise = generate(logistic_loss_expression(), [z, t], backend, name="loss_logistic")
+        return ObjectiveFunctions(elementwise, _score_function("logistic", backend), penalty)
+    if loss == "softmax_ce":
+        return ObjectiveFunctions(_softmax_ce_rows(backend), _score_function("softmax_ce", backend), penalty)
+    raise ValueError(f"loss: expected 'logistic' or 'softmax_ce', got {loss!r}")

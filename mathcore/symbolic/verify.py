@@ -145,7 +145,7 @@ def _exactly_zero(expr: sp.Expr, max_ops: int) -> bool:
     return False
 
 
-def _random_value(symbol: sp.Symbol, rng: random.Random, positive: bool) -> sp.Rational:
+def random_value(symbol: sp.Symbol, rng: random.Random, positive: bool) -> sp.Rational:
     """A random rational suited to the symbol's assumptions, never exactly 0."""
     q = rng.choice([7, 11, 13, 17, 19, 23, 29])
     if symbol.is_integer:
@@ -273,7 +273,7 @@ def verify(
     rng = random.Random(seed)
     worst, worst_point, n_done = 0.0, None, 0
     for _ in range(5 * n_points):  # undefined points (nan) are skipped and redrawn
-        point = {s: _random_value(s, rng, s in positive) for s in symbols}
+        point = {s: random_value(s, rng, s in positive) for s in symbols}
         error = _evaluate(entries, point)
         if error is None:
             continue

@@ -1,0 +1,256 @@
+r"""The two-class objective: penalised mean logistic loss of a linear model.
+
+``f(w, b) = (1/N) sum_i loss(z_i, t_i) + lam/(2N) ||w||^2`` with ``z = X w + b``,
+where ``loss`` and its derivative ``dloss_dz`` are the functions
+``mathcore.symbolic.objective_functions("logistic", "torch")`` generates from the
+SymPy derivation (``softplus((1 - 2t) z)`` and ``sigmoid(z) - t``). The gradient
+is their composition with two matrix products, ``X^T dloss_dz(X w + b, t) / N``
+plus the penalty's gradient.
+"""
+
+import torch
+
+from ..symbolic.codegen import objective_functions
+from ._blocked import (
+    CPU_BLOCK_BYTES,
+    CPU_LOGISTIC_BLOCK_BYTES,
+    CPU_PREFETCH_MIN_FEATURES,
+    add_weighted_gram,
+    gram_lambda_max,
+    hessian_block_rows,
+    map_row_ranges,
+    use_blocks,
+)
+from ._blocked import block_rows as block_rows_for
+
+__all__ = ["LogisticObjective"]
+
+
+class LogisticObjective:
+    r"""Penalised mean logistic loss of a linear model (two classes).
+
+    ``f(theta) = (1/N) sum_i [softplus(z_i) - t_i z_i] + lam/(2N) ||w||^2`` with
+    ``z = X w + b`` and ``theta = [w, b]`` (just ``w`` when ``fit_intercept`` is
+    False). The intercept is not penalised.
+
+    Parameters
+    ----------
+    X : torch.Tensor of shape (N, D)
+        Features, float32 or float64. Never modified and never copied.
+    t : torch.Tensor of shape (N,)
+        Targets in {0, 1}, same dtype and device as ``X``.
+    lam : float, default=0.0
+        L2 strength ``lambda = 1/C`` (scikit-learn's ``C``), ``>= 0``.
+    fit_intercept : bool, default=True
+        Whether ``theta`` ends with an intercept ``b``.
+    block_rows : int, optional
+        Rows per block; by default about 4 MiB of ``X`` per block on the CPU and
+        512 MiB on a GPU.
+
+    Attributes
+    ----------
+    n_samples, n_features, n_params : int
+        ``N``, ``D`` and ``D + fit_intercept``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> X = torch.tensor([[0.0], [1.0], [2.0], [3.0]], dtype=torch.float64)
+    >>> t = torch.tensor([0.0, 1.0, 0.0, 1.0], dtype=torch.float64)
+    >>> obj = LogisticObjective(X, t)
+    >>> f, g = obj.value_grad(torch.zeros(2, dtype=torch.float64))
+    >>> round(float(f), 6)  # log(2) at theta = 0
+    0.693147
+    """
+
+    def __init__(self, X, t, *, lam=0.0, fit_intercept=True, block_rows=None):
+        if X.ndim != 2 or t.shape != (X.shape[0],):
+            raise ValueError(f"X, t: expected shapes (N, D) and (N,), got {tuple(X.shape)} and {tuple(t.shape)}")
+        if t.dtype != X.dtype or t.device != X.device:
+            raise TypeError(f"t: expected dtype {X.dtype} on {X.device}, got {t.dtype} on {t.device}")
+        if not lam >= 0:
+            raise ValueError(f"lam: expected a number >= 0, got {lam}")
+        if not bool(((t == 0) | (t == 1)).all()):
+            raise ValueError(f"t: expected labels 0 and 1, got values {torch.unique(t)[:5].tolist()}")
+        self.X, self.t = X, t
+        self.n_samples, self.n_features = X.shape
+        self.lam = float(lam)
+        self.alpha = self.lam / self.n_samples  # penalty weight in the mean form
+        self.fit_intercept = bool(fit_intercept)
+        self.n_params = self.n_features + int(self.fit_intercept)
+        wide = X.shape[1] >= CPU_PREFETCH_MIN_FEATURES
+        self.block_rows = block_rows_for(X, block_rows, CPU_LOGISTIC_BLOCK_BYTES if wide else CPU_BLOCK_BYTES)
+        self._prefetch = wide and X.device.type == "cpu"
+        self.fns = objective_functions("logistic", "torch")  # generated from the SymPy derivation
+        self._z = None  # z = X w + b of the last full evaluation ...
+        self._z_theta = None  # ... and the theta it belongs to
+
+    # -- parameters --------------------------------------------------------- #
+    def split(self, theta):
+        """Return ``(w, b)``; ``b`` is ``None`` without intercept."""
+        D = self.n_features
+        return theta[:D], (theta[D] if self.fit_intercept else None)
+
+    def coef_norm(self, theta):
+        """Euclidean norm of ``w`` (the intercept is excluded)."""
+        return torch.linalg.vector_norm(theta[: self.n_features])
+
+    def decision(self, theta, X=None):
+        """``z = X w + b`` for ``X`` (by default the training data)."""
+        X = self.X if X is None else X
+        w, b = self.split(theta)
+        z = X @ w
+        return z + b if b is not None else z
+
+    # -- loss, gradient, Hessian -------------------------------------------- #
+    def _evaluate(self, theta, grad, rows=None):
+        if rows is not None:  # a mini-batch (SGD): the reference path on its rows
+            return self._reference(theta, grad, self.X[rows], self.t[rows], keep_z=False)
+        if use_blocks(self.X):
+            return self._blocked(theta, grad)
+        return self._reference(theta, grad, self.X, self.t, keep_z=True)
+
+    def _finish(self, n, w, loss_sum, gw_sum, gb_sum, grad):
+        """Mean form and penalty: ``f = loss/n + alpha/2 ||w||^2``, ``grad = gw/n + alpha w``."""
+        f = loss_sum / n + 0.5 * self.alpha * torch.dot(w, w)
+        if not grad:
+            return f
+        gw = gw_sum.div_(n).add_(self.fns.penalty_gradient(w, self.alpha))
+        if gb_sum is None:
+            return f, gw
+        return f, torch.cat([gw, (gb_sum / n).reshape(1)])
+
+    def _reference(self, theta, grad, X, t, keep_z):
+        """The plain path: one expression over the whole matrix, ``X^T dloss_dz(X w + b, t)``."""
+        w, b = self.split(theta)
+        z = X @ w
+        if b is not None:
+            z = z + b
+        if keep_z:  # for hessian() and the separation checks at the same theta
+            self._z, self._z_theta = z, theta.detach().clone()
+        loss = self.fns.loss(z, t).sum()
+        if not grad:
+            return self._finish(len(t), w, loss, None, None, False)
+        r = self.fns.dloss_dz(z, t)
+        return self._finish(len(t), w, loss, X.T @ r, r.sum() if b is not None else None, True)
+
+    def _blocked(self, theta, grad):
+        """The fast path: the same sums, block by block in parallel (see ``_blocked``)."""
+        X, t, B = self.X, self.t, self.block_rows
+        if self._z is None or self._z.shape != (self.n_samples,):
+            self._z = X.new_empty(self.n_samples)  # z = X w + b, kept for hessian()
+        z = self._z
+        w, b = self.split(theta)
+        w_is_zero = not bool(w.any())  # the usual starting point: then z = b, no product needed
+
+        def rows_pass(lo, hi):
+            """Fill z for rows lo..hi-1; return their loss sum, X^T r and sum of r."""
+            gw = torch.zeros_like(w)
+            r_sum = X.new_zeros(())
+            # Each block is read from memory once for z = X w + b and, while it is
+            # still in cache, again for the gradient X^T r.
+            for i in range(lo, hi, B):
+                j = min(i + B, hi)
+                Xb, zb = X[i:j], z[i:j]
+                if self._prefetch and (grad or not w_is_zero):  # the block will be read: bring it in
+                    Xb.sum()
+                if w_is_zero:
+                    zb.fill_(0.0)
+                else:
+                    torch.mv(Xb, w, out=zb)
+                if b is not None:
+                    zb += b
+                if grad:
+                    rb = self.fns.dloss_dz(zb, t[i:j])
+                    gw.addmv_(Xb.T, rb)
+                    r_sum += rb.sum()
+            loss = self.fns.loss(z[lo:hi], t[lo:hi]).sum()
+            return loss, gw, r_sum
+
+        parts = map_row_ranges(rows_pass, X, B)
+        self._z_theta = theta.detach().clone()
+        loss = sum(part[0] for part in parts)
+        if not grad:
+            return self._finish(self.n_samples, w, loss, None, None, False)
+        gw = sum(part[1] for part in parts)
+        gb = sum(part[2] for part in parts) if b is not None else None
+        return self._finish(self.n_samples, w, loss, gw, gb, True)
+
+    def value(self, theta, rows=None):
+        """Objective ``f(theta)`` as a 0-d tensor (on the rows ``rows`` if given)."""
+        return self._evaluate(theta, grad=False, rows=rows)
+
+    def value_grad(self, theta, rows=None):
+        """``(f, grad f)`` in one pass over ``X``.
+
+        With ``rows`` (a tensor of row indices), the mean runs over those rows only
+        and the penalty keeps its full-data weight ``lam/(2N)``: an unbiased
+        mini-batch estimate of ``f`` and its gradient, used by ``sgd``.
+        """
+        return self._evaluate(theta, grad=True, rows=rows)
+
+    def _cached_z(self, theta):
+        if self._z_theta is not None and torch.equal(theta, self._z_theta):
+            return self._z
+        return None
+
+    def hessian(self, theta):
+        """Hessian of ``f`` at ``theta``, shape ``(n_params, n_params)``.
+
+        ``H = X~^T S X~ / N + (lam/N) diag(1, ..., 1, 0)``, accumulated block by
+        block; ``S`` is never formed. Reuses ``z`` from the last full
+        ``value_grad`` call when ``theta`` is the same.
+        """
+        X, B = self.X, hessian_block_rows(self)
+        w, b = self.split(theta)
+        z_all = self._cached_z(theta)
+
+        def rows_pass(lo, hi):
+            H = X.new_zeros(self.n_params, self.n_params)
+            for i in range(lo, hi, B):
+                Xb = X[i : min(i + B, hi)]
+                if z_all is not None:
+                    z = z_all[i : i + Xb.shape[0]]
+                else:
+                    z = torch.mv(Xb, w) + (b if b is not None else 0.0)
+                p = torch.sigmoid(z)
+                add_weighted_gram(H, Xb, p * (1.0 - p), b is not None)  # s = p(1 - p): diagonal of S
+            return H
+
+        H = torch.stack(map_row_ranges(rows_pass, X, B)).sum(dim=0)
+        H /= self.n_samples
+        H.diagonal()[: self.n_features] += self.alpha
+        return H
+
+    def lipschitz(self):
+        """An upper bound ``L`` on the largest Hessian eigenvalue: ``lambda_max(X~^T X~)/(4N) + lam/N``.
+
+        ``1/L`` is the classic safe step of gradient descent. Costs one pass over
+        ``X`` (the Gram matrix ``X~^T X~``) and an eigenvalue solve of size ``n_params``.
+        """
+        return 0.25 * gram_lambda_max(self) / self.n_samples + self.alpha
+
+    def min_margin(self, theta):
+        """``min_i (2 t_i - 1) z_i``: positive iff ``theta`` classifies every row correctly."""
+        z = self._cached_z(theta)
+        if z is None:
+            z = self.decision(theta)
+        return float(-((1.0 - 2.0 * self.t) * z).max())
+
+    def separates(self, theta):
+        """Whether ``theta`` proves the data linearly separable (so the unpenalised MLE does not exist).
+
+        True when the scores ``z = X w (+ b)`` of all rows with ``t = 1`` exceed those
+        of all rows with ``t = 0`` (with an intercept, the threshold between them can
+        be moved anywhere; without, it must be 0, i.e. every margin is positive).
+        Then ``c * w`` with a suitable intercept lowers the loss of every row as
+        ``c`` grows: the loss has no minimiser.
+        """
+        z = self._cached_z(theta)
+        if z is None:
+            z = self.decision(theta)
+        positive = self.t == 1
+        if not self.fit_intercept or bool(positive.all()) or not bool(positive.any()):
+            return self.min_margin(theta) > 0
+        return float(z[positive].min()) > float(z[~positive].max())
+
