@@ -190,7 +190,7 @@ def derive_worker(mode, d, repeats):
             })
         else:
             codegen.dloss_dz.cache_clear()
-            codegen._score_function.cache_clear()
+            codegen.score_function.cache_clear()
             t0 = time.perf_counter()
             derivation = ms.dloss_dz("logistic")  # diff + simplify + verify
             t1 = time.perf_counter()

@@ -28,6 +28,8 @@ __all__ = [
     "check_finite",
     "check_targets",
     "encode_labels",
+    "check_sample_weight",
+    "check_class_weight",
     "to_tensor",
 ]
 
@@ -336,6 +338,68 @@ def encode_labels(y):
             f"types {sorted({type(v).__name__ for v in y})}"
         ) from None
     return classes, index.reshape(-1)
+
+
+def check_sample_weight(sample_weight, n_samples, dtype):
+    """``sample_weight`` as a float array of length ``n_samples`` (``None``: all ones, returned as None).
+
+    Weights must be finite, ``>= 0`` and not all zero; a scalar or a list is
+    accepted, anything else raises naming ``sample_weight``.
+    """
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, (str, bytes, dict)):
+        raise TypeError(f"sample_weight: expected an array of numbers, got {type(sample_weight).__name__}")
+    try:
+        s = np.asarray(sample_weight)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"sample_weight: expected an array of numbers, got {type(sample_weight).__name__}") from err
+    if s.dtype.kind not in "biuf" or s.dtype == bool:
+        raise TypeError(f"sample_weight: expected real numbers, got an array of dtype {s.dtype}")
+    if s.ndim == 0:
+        s = np.full(n_samples, float(s))
+    if s.shape != (n_samples,):
+        raise ValueError(f"sample_weight: expected shape ({n_samples},) (one weight per sample of X), "
+                         f"got shape {s.shape}")
+    s = s.astype(dtype)
+    if not np.isfinite(s).all():
+        raise ValueError("sample_weight: expected finite weights, got NaN or inf")
+    if (s < 0).any():
+        raise ValueError(f"sample_weight: expected weights >= 0, got {s[s < 0][0]:g}")
+    if not (s > 0).any():
+        raise ValueError("sample_weight: expected at least one positive weight, got all zeros")
+    return s
+
+
+def check_class_weight(class_weight, classes, index, sample_weight=None):
+    """One weight per sample from ``class_weight``: None, ``"balanced"`` or ``{label: weight}``.
+
+    ``"balanced"`` gives class ``k`` the weight ``sum(s) / (n_classes * sum_{i in k} s_i)``
+    with ``s`` the sample weights (all 1 by default: ``n_samples / (n_classes * n_k)``),
+    scikit-learn's rule; a dict must name only labels present in ``y`` (a label
+    not named keeps weight 1). Returns None for None.
+    """
+    if class_weight is None:
+        return None
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ValueError(f"class_weight: expected None, 'balanced' or a dict, got {class_weight!r}")
+        s = np.ones(len(index)) if sample_weight is None else sample_weight
+        counts = np.bincount(index, weights=s, minlength=len(classes))
+        if not (counts > 0).all():
+            raise ValueError("class_weight: 'balanced' needs a positive total sample weight in every class")
+        per_class = s.sum() / (len(classes) * counts)
+        return per_class[index]
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"class_weight: expected None, 'balanced' or a dict, got {type(class_weight).__name__}")
+    per_class = np.ones(len(classes))
+    known = {label.item() if hasattr(label, "item") else label: k for k, label in enumerate(classes)}
+    for label, weight in class_weight.items():
+        key = label.item() if hasattr(label, "item") else label
+        if key not in known:
+            raise ValueError(f"class_weight: label {label!r} is not a class of y; classes are {classes.tolist()}")
+        per_class[known[key]] = check_real(f"class_weight[{label!r}]", weight, positive=True)
+    return per_class[index]
 
 
 def _negative_strides(a):

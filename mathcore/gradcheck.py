@@ -266,7 +266,7 @@ def _mlp_symbolic_gradient(X, t, w):
     relu = codegen.to_numpy(expressions.relu(a), [a], name="relu")
     relu_slope = sp.diff(expressions.relu(a), a).subs(sp.Heaviside(a), sp.Heaviside(a, 0))
     relu_prime = codegen.to_numpy(relu_slope, [a], name="relu_prime")
-    dloss_dz = codegen._score_function("logistic", "numpy")
+    dloss_dz = codegen.score_function("logistic", "numpy")
 
     W1, b1, w2, b2 = _unpack_mlp(w, X.shape[1])
     pre = X @ W1 + b1

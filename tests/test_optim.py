@@ -384,10 +384,11 @@ def _both_paths(monkeypatch, make, threads):
     return reference, fast
 
 
+@pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("threads", [1, 3])
 @pytest.mark.parametrize("shape", [(2001, 40), (50, 1), (7, 3), (3000, 5)], ids=str)
 @pytest.mark.parametrize("intercept", [True, False])
-def test_fast_path_equals_reference_path(monkeypatch, shape, intercept, threads):
+def test_fast_path_equals_reference_path(monkeypatch, shape, intercept, threads, weighted):
     """The blocked, threaded pass (the private fast path) gives the plain one-expression result.
 
     Shapes include N smaller than one block, D = 1 and wide data (prefetched blocks);
@@ -398,9 +399,10 @@ def test_fast_path_equals_reference_path(monkeypatch, shape, intercept, threads)
     if n % 2:  # a column-strided view of a wider matrix
         X = torch.cat([X, X], dim=1)[:, ::2]
     theta = torch.linspace(-0.2, 0.2, d + intercept, dtype=F64)
+    s = torch.linspace(0.0, 2.0, n, dtype=F64) if weighted else None
 
     def logistic():
-        obj = optim.LogisticObjective(X, t, lam=0.5, fit_intercept=intercept, block_rows=16)
+        obj = optim.LogisticObjective(X, t, lam=0.5, fit_intercept=intercept, block_rows=16, sample_weight=s)
         return (*obj.value_grad(theta), obj.value(theta), obj.hessian(theta))
 
     ref, fast = _both_paths(monkeypatch, logistic, threads)
@@ -411,8 +413,9 @@ def test_fast_path_equals_reference_path(monkeypatch, shape, intercept, threads)
     th = torch.linspace(-0.3, 0.3, 3 * (d + intercept), dtype=F64)
 
     def softmax():
-        obj = optim.SoftmaxObjective(Xm, y, 3, lam=0.5, fit_intercept=intercept, block_rows=16)
-        return (*obj.value_grad(th), obj.value(th))
+        obj = optim.SoftmaxObjective(Xm, y, 3, lam=0.5, fit_intercept=intercept, block_rows=16,
+                                     sample_weight=s)
+        return (*obj.value_grad(th), obj.value(th), obj.hessian(th))
 
     ref, fast = _both_paths(monkeypatch, softmax, threads)
     for a, b in zip(fast, ref, strict=True):
@@ -432,6 +435,11 @@ def test_the_fit_trains_on_the_generated_functions():
     theta = torch.tensor([0.3, -0.2, 0.1], dtype=F64)
     _, g = obj.value_grad(theta)
     r = generated.dloss_dz(X @ theta[:2] + theta[2], t)
+    assert torch.equal(g[:2], (X.T @ r) / len(t))
+    # with sample weights, the generated weighted dl/dz
+    s = torch.linspace(0.5, 1.5, len(t), dtype=F64)
+    _, g = optim.LogisticObjective(X, t, sample_weight=s).value_grad(theta)
+    r = generated.weighted_dloss_dz(X @ theta[:2] + theta[2], t, s)
     assert torch.equal(g[:2], (X.T @ r) / len(t))
 
 
@@ -509,3 +517,39 @@ def test_bad_block_rows_is_an_error_not_a_silent_rounding(block_rows, error, mat
     y = torch.zeros(50, dtype=torch.int64)
     with pytest.raises(error, match=match):
         optim.SoftmaxObjective(X, y, 2, block_rows=block_rows)
+
+
+def test_weighted_objectives_match_autograd():
+    """Sample weights: value, gradient and Hessian against the weighted loss written out for autograd."""
+    X, t = make_binary(d=4)
+    s = torch.rand(len(t), dtype=F64, generator=torch.Generator().manual_seed(3)) * 2
+    obj = optim.LogisticObjective(X, t, lam=1.5, sample_weight=s)
+    theta = torch.randn(obj.n_params, dtype=F64, generator=torch.Generator().manual_seed(4))
+
+    def ref(v):
+        z = X @ v[:4] + v[4]
+        return (s * (torch.nn.functional.softplus(z) - t * z)).mean() + 1.5 / (2 * len(t)) * (v[:4] @ v[:4])
+
+    th = theta.clone().requires_grad_(True)
+    (g_ref,) = torch.autograd.grad(ref(th), th)
+    f, g = obj.value_grad(theta)
+    torch.testing.assert_close(f, ref(theta), rtol=1e-13, atol=0)
+    torch.testing.assert_close(g, g_ref, rtol=1e-11, atol=1e-14)
+    torch.testing.assert_close(obj.hessian(theta), torch.autograd.functional.hessian(ref, theta),
+                               rtol=1e-11, atol=1e-14)
+
+    Xm, y = make_multiclass()
+    sm = torch.rand(len(y), dtype=F64, generator=torch.Generator().manual_seed(5))
+    objm = optim.SoftmaxObjective(Xm, y, 4, lam=0.0, sample_weight=sm)
+    thm = torch.randn(objm.n_params, dtype=F64, generator=torch.Generator().manual_seed(6))
+
+    def refm(v):
+        M = v.view(4, Xm.shape[1] + 1)
+        Z = Xm @ M[:, :-1].T + M[:, -1]
+        return (sm * torch.nn.functional.cross_entropy(Z, y, reduction="none")).mean()
+
+    th = thm.clone().requires_grad_(True)
+    (g_ref,) = torch.autograd.grad(refm(th), th)
+    f, g = objm.value_grad(thm)
+    torch.testing.assert_close(f, refm(thm), rtol=1e-13, atol=0)
+    torch.testing.assert_close(g, g_ref, rtol=1e-11, atol=1e-14)

@@ -265,7 +265,7 @@ EXPECTED_KEYS = {
     "D2": ["D2a", "D2b"],
     "D3": ["D3a", "D3b", "D3c"],
     "D4": ["D4a", "D4b", "D4c", "D4d"],
-    "D5": ["D5a", "D5b"],
+    "D5": ["D5a", "D5b", "D5c"],
     "D6": ["D6a", "D6b", "D6c"],
     "D7": ["D7a", "D7b", "D7c", "D7d", "D7e", "D7f", "D7g"],
     "D8": ["D8a", "D8b", "D8c"],
@@ -303,7 +303,7 @@ def test_every_derivation_verifies_and_renders(key):
         assert isinstance(latex, str) and latex.strip()
     assert group.verify().holds
     rendered = group.latex()
-    assert all(item._latex_row() in rendered for item in group)
+    assert all(item.latex_row() in rendered for item in group)
 
 
 def test_derivation_latex_examples():

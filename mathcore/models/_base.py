@@ -13,12 +13,14 @@ from .. import optim
 from .._validation import (
     check_bool,
     check_choice,
+    check_class_weight,
     check_device,
     check_dtype,
     check_features,
     check_finite,
     check_int,
     check_real,
+    check_sample_weight,
     check_targets,
     encode_labels,
     to_tensor,
@@ -64,6 +66,7 @@ class LinearClassifierBase(ClassifierMixin, BaseEstimator):
         device="cpu",
         dtype="float64",
         verbose=False,
+        class_weight=None,
     ):
         self.penalty = penalty
         self.C = C
@@ -77,6 +80,7 @@ class LinearClassifierBase(ClassifierMixin, BaseEstimator):
         self.device = device
         self.dtype = dtype
         self.verbose = verbose
+        self.class_weight = class_weight
 
     # -- checks ------------------------------------------------------------- #
     def _check_params(self):
@@ -110,7 +114,7 @@ class LinearClassifierBase(ClassifierMixin, BaseEstimator):
         return X
 
     # -- fitting ------------------------------------------------------------ #
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the model to ``X`` and ``y``.
 
         Every argument and hyper-parameter is checked before any computation.
@@ -123,6 +127,11 @@ class LinearClassifierBase(ClassifierMixin, BaseEstimator):
             Training features: finite real numbers.
         y : array-like of shape (n_samples,)
             Class labels (numbers or strings).
+        sample_weight : array-like of shape (n_samples,), optional
+            Weight ``s_i >= 0`` of each sample's loss (finite, not all zero);
+            multiplied by the weight ``class_weight`` gives its class. The
+            objective becomes ``(1/N) sum_i s_i loss_i + ||w||^2 / (2 C N)``, which
+            has the minimiser of scikit-learn's weighted fit with the same ``C``.
 
         Returns
         -------
@@ -147,12 +156,17 @@ class LinearClassifierBase(ClassifierMixin, BaseEstimator):
         y = check_targets(y, n_samples)
         X, y = validate_data(self, X, y, dtype=p["np_dtype"], ensure_all_finite=False)
         check_finite(X)
+        weights = check_sample_weight(sample_weight, n_samples, p["np_dtype"])
         classes, y_idx = encode_labels(y)
         self._check_classes(classes)
+        per_class = check_class_weight(self.class_weight, classes, y_idx, weights)
+        if per_class is not None:
+            weights = per_class.astype(p["np_dtype"]) * (1.0 if weights is None else weights)
         self.classes_ = classes
 
         device, dtype = p["device"], p["torch_dtype"]
         X_t = to_tensor(X, dtype=dtype, device=device)
+        p["sample_weight"] = None if weights is None else to_tensor(weights, dtype=dtype, device=device)
         objective = self._objective(X_t, y_idx, p)
         del y_idx  # the objective holds the targets as a tensor
         theta, history, solver = self._run_solver(objective, p)
@@ -285,6 +299,11 @@ PARAMETERS_DOC = """
         Floating-point type of the computation and of the fitted arrays.
     verbose : bool or int, default=False
         Show a tqdm progress bar with the loss and gradient norm during ``fit``.
+    class_weight : None, "balanced" or dict, default=None
+        Weight of each class's samples in the loss: ``{label: weight}`` (labels not
+        named keep weight 1), or ``"balanced"``, ``n_samples / (n_classes * n_k)``
+        for class ``k`` with ``n_k`` its (sample-weighted) count, scikit-learn's
+        rule. Multiplies ``sample_weight``.
 """
 
 ATTRIBUTES_DOC = """

@@ -65,7 +65,8 @@ class LogisticRegression(LinearClassifierBase):
 
     def _objective(self, X_t, y_idx, p):
         t = torch.from_numpy(y_idx.astype(p["np_dtype"])).to(X_t.device)
-        return optim.LogisticObjective(X_t, t, lam=p["lam"], fit_intercept=p["fit_intercept"])
+        return optim.LogisticObjective(X_t, t, lam=p["lam"], fit_intercept=p["fit_intercept"],
+                                       sample_weight=p["sample_weight"])
 
     def _set_coefficients(self, theta, objective):
         D = objective.n_features

@@ -72,7 +72,7 @@ class SoftmaxRegression(LinearClassifierBase):
     def _objective(self, X_t, y_idx, p):
         y = torch.from_numpy(y_idx.astype(np.int64)).to(X_t.device)
         return optim.SoftmaxObjective(X_t, y, len(self.classes_), lam=p["lam"],
-                                      fit_intercept=p["fit_intercept"])
+                                      fit_intercept=p["fit_intercept"], sample_weight=p["sample_weight"])
 
     def _set_coefficients(self, theta, objective):
         K, D = objective.n_classes, objective.n_features

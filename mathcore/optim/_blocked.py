@@ -157,12 +157,14 @@ def add_weighted_gram(H, Xb, c, intercept):
 
 
 def gram_lambda_max(objective):
-    """Largest eigenvalue of ``X~^T X~`` (``X~ = [X, 1]`` with intercept), block by block."""
+    """Largest eigenvalue of ``X~^T diag(s) X~`` (``X~ = [X, 1]`` with intercept, ``s`` the sample weights)."""
     X = objective.X
     n_cols = objective.n_features + int(objective.fit_intercept)
     G = X.new_zeros(n_cols, n_cols)
     B = hessian_block_rows(objective)
+    weights = getattr(objective, "sample_weight", None)
     for i in range(0, objective.n_samples, B):
         Xb = X[i : i + B]
-        add_weighted_gram(G, Xb, Xb.new_ones(Xb.shape[0]), objective.fit_intercept)
+        c = Xb.new_ones(Xb.shape[0]) if weights is None else weights[i : i + Xb.shape[0]]
+        add_weighted_gram(G, Xb, c, objective.fit_intercept)
     return float(torch.linalg.eigvalsh(G)[-1])

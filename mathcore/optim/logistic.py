@@ -10,7 +10,7 @@ plus the penalty's gradient.
 
 import torch
 
-from ..symbolic.codegen import objective_functions
+from ..symbolic.training import objective_functions
 from ._blocked import (
     CPU_BLOCK_BYTES,
     CPU_LOGISTIC_BLOCK_BYTES,
@@ -29,9 +29,9 @@ __all__ = ["LogisticObjective"]
 class LogisticObjective:
     r"""Penalised mean logistic loss of a linear model (two classes).
 
-    ``f(theta) = (1/N) sum_i [softplus(z_i) - t_i z_i] + lam/(2N) ||w||^2`` with
-    ``z = X w + b`` and ``theta = [w, b]`` (just ``w`` when ``fit_intercept`` is
-    False). The intercept is not penalised.
+    ``f(theta) = (1/N) sum_i s_i [softplus(z_i) - t_i z_i] + lam/(2N) ||w||^2`` with
+    ``z = X w + b``, ``theta = [w, b]`` (just ``w`` when ``fit_intercept`` is
+    False) and weights ``s_i`` (all 1 by default). The intercept is not penalised.
 
     Parameters
     ----------
@@ -46,6 +46,9 @@ class LogisticObjective:
     block_rows : int, optional
         Rows per block; by default about 4 MiB of ``X`` per block on the CPU and
         512 MiB on a GPU.
+    sample_weight : torch.Tensor of shape (N,), optional
+        Weights ``s_i >= 0``, same dtype and device as ``X`` (checked by the
+        estimators); ``None`` means every weight is 1.
 
     Attributes
     ----------
@@ -63,7 +66,7 @@ class LogisticObjective:
     0.693147
     """
 
-    def __init__(self, X, t, *, lam=0.0, fit_intercept=True, block_rows=None):
+    def __init__(self, X, t, *, lam=0.0, fit_intercept=True, block_rows=None, sample_weight=None):
         if X.ndim != 2 or t.shape != (X.shape[0],):
             raise ValueError(f"X, t: expected shapes (N, D) and (N,), got {tuple(X.shape)} and {tuple(t.shape)}")
         if t.dtype != X.dtype or t.device != X.device:
@@ -72,7 +75,12 @@ class LogisticObjective:
             raise ValueError(f"lam: expected a number >= 0, got {lam}")
         if not bool(((t == 0) | (t == 1)).all()):
             raise ValueError(f"t: expected labels 0 and 1, got values {torch.unique(t)[:5].tolist()}")
-        self.X, self.t = X, t
+        if sample_weight is not None and (sample_weight.shape != t.shape or sample_weight.dtype != X.dtype
+                                          or sample_weight.device != X.device):
+            raise ValueError(f"sample_weight: expected a tensor of shape {tuple(t.shape)} and dtype {X.dtype} "
+                             f"on {X.device}, got shape {tuple(sample_weight.shape)}, {sample_weight.dtype} "
+                             f"on {sample_weight.device}")
+        self.X, self.t, self.sample_weight = X, t, sample_weight
         self.n_samples, self.n_features = X.shape
         self.lam = float(lam)
         self.alpha = self.lam / self.n_samples  # penalty weight in the mean form
@@ -105,10 +113,17 @@ class LogisticObjective:
     # -- loss, gradient, Hessian -------------------------------------------- #
     def _evaluate(self, theta, grad, rows=None):
         if rows is not None:  # a mini-batch (SGD): the reference path on its rows
-            return self._reference(theta, grad, self.X[rows], self.t[rows], keep_z=False)
+            s = None if self.sample_weight is None else self.sample_weight[rows]
+            return self._reference(theta, grad, self.X[rows], self.t[rows], s, keep_z=False)
         if use_blocks(self.X):
             return self._blocked(theta, grad)
-        return self._reference(theta, grad, self.X, self.t, keep_z=True)
+        return self._reference(theta, grad, self.X, self.t, self.sample_weight, keep_z=True)
+
+    def _loss(self, z, t, s):
+        return self.fns.loss(z, t) if s is None else self.fns.weighted_loss(z, t, s)
+
+    def _dloss_dz(self, z, t, s):
+        return self.fns.dloss_dz(z, t) if s is None else self.fns.weighted_dloss_dz(z, t, s)
 
     def _finish(self, n, w, loss_sum, gw_sum, gb_sum, grad):
         """Mean form and penalty: ``f = loss/n + alpha/2 ||w||^2``, ``grad = gw/n + alpha w``."""
@@ -120,7 +135,7 @@ class LogisticObjective:
             return f, gw
         return f, torch.cat([gw, (gb_sum / n).reshape(1)])
 
-    def _reference(self, theta, grad, X, t, keep_z):
+    def _reference(self, theta, grad, X, t, s, keep_z):
         """The plain path: one expression over the whole matrix, ``X^T dloss_dz(X w + b, t)``."""
         w, b = self.split(theta)
         z = X @ w
@@ -128,15 +143,15 @@ class LogisticObjective:
             z = z + b
         if keep_z:  # for hessian() and the separation checks at the same theta
             self._z, self._z_theta = z, theta.detach().clone()
-        loss = self.fns.loss(z, t).sum()
+        loss = self._loss(z, t, s).sum()
         if not grad:
             return self._finish(len(t), w, loss, None, None, False)
-        r = self.fns.dloss_dz(z, t)
+        r = self._dloss_dz(z, t, s)
         return self._finish(len(t), w, loss, X.T @ r, r.sum() if b is not None else None, True)
 
     def _blocked(self, theta, grad):
         """The fast path: the same sums, block by block in parallel (see ``_blocked``)."""
-        X, t, B = self.X, self.t, self.block_rows
+        X, t, s, B = self.X, self.t, self.sample_weight, self.block_rows
         if self._z is None or self._z.shape != (self.n_samples,):
             self._z = X.new_empty(self.n_samples)  # z = X w + b, kept for hessian()
         z = self._z
@@ -161,10 +176,10 @@ class LogisticObjective:
                 if b is not None:
                     zb += b
                 if grad:
-                    rb = self.fns.dloss_dz(zb, t[i:j])
+                    rb = self._dloss_dz(zb, t[i:j], None if s is None else s[i:j])
                     gw.addmv_(Xb.T, rb)
                     r_sum += rb.sum()
-            loss = self.fns.loss(z[lo:hi], t[lo:hi]).sum()
+            loss = self._loss(z[lo:hi], t[lo:hi], None if s is None else s[lo:hi]).sum()
             return loss, gw, r_sum
 
         parts = map_row_ranges(rows_pass, X, B)
@@ -201,7 +216,7 @@ class LogisticObjective:
         block; ``S`` is never formed. Reuses ``z`` from the last full
         ``value_grad`` call when ``theta`` is the same.
         """
-        X, B = self.X, hessian_block_rows(self)
+        X, B, s = self.X, hessian_block_rows(self), self.sample_weight
         w, b = self.split(theta)
         z_all = self._cached_z(theta)
 
@@ -214,7 +229,10 @@ class LogisticObjective:
                 else:
                     z = torch.mv(Xb, w) + (b if b is not None else 0.0)
                 p = torch.sigmoid(z)
-                add_weighted_gram(H, Xb, p * (1.0 - p), b is not None)  # s = p(1 - p): diagonal of S
+                c = p * (1.0 - p)  # the diagonal of S (times the sample weights)
+                if s is not None:
+                    c = c * s[i : i + Xb.shape[0]]
+                add_weighted_gram(H, Xb, c, b is not None)
             return H
 
         H = torch.stack(map_row_ranges(rows_pass, X, B)).sum(dim=0)
@@ -223,19 +241,22 @@ class LogisticObjective:
         return H
 
     def lipschitz(self):
-        """An upper bound ``L`` on the largest Hessian eigenvalue: ``lambda_max(X~^T X~)/(4N) + lam/N``.
+        """An upper bound ``M`` on the largest Hessian eigenvalue: ``lambda_max(X~^T diag(s) X~)/(4N) + lam/N``.
 
-        ``1/L`` is the classic safe step of gradient descent. Costs one pass over
-        ``X`` (the Gram matrix ``X~^T X~``) and an eigenvalue solve of size ``n_params``.
+        ``1/M`` is the classic safe step of gradient descent. Costs one pass over
+        ``X`` (the weighted Gram matrix) and an eigenvalue solve of size ``n_params``.
         """
         return 0.25 * gram_lambda_max(self) / self.n_samples + self.alpha
 
     def min_margin(self, theta):
-        """``min_i (2 t_i - 1) z_i``: positive iff ``theta`` classifies every row correctly."""
+        """``min_i (2 t_i - 1) z_i`` over rows of positive weight: positive iff ``theta`` classifies them all."""
         z = self._cached_z(theta)
         if z is None:
             z = self.decision(theta)
-        return float(-((1.0 - 2.0 * self.t) * z).max())
+        margins = (2.0 * self.t - 1.0) * z
+        if self.sample_weight is not None:  # a row of weight 0 does not count in the loss
+            margins = margins[self.sample_weight > 0]
+        return float(margins.min())
 
     def separates(self, theta):
         """Whether ``theta`` proves the data linearly separable (so the unpenalised MLE does not exist).
@@ -249,7 +270,10 @@ class LogisticObjective:
         z = self._cached_z(theta)
         if z is None:
             z = self.decision(theta)
-        positive = self.t == 1
+        t = self.t
+        if self.sample_weight is not None:
+            z, t = z[self.sample_weight > 0], t[self.sample_weight > 0]
+        positive = t == 1
         if not self.fit_intercept or bool(positive.all()) or not bool(positive.any()):
             return self.min_margin(theta) > 0
         return float(z[positive].min()) > float(z[~positive].max())

@@ -9,7 +9,7 @@ the penalty's gradient.
 
 import torch
 
-from ..symbolic.codegen import objective_functions
+from ..symbolic.training import objective_functions
 from ._blocked import (
     add_weighted_gram,
     gram_lambda_max,
@@ -25,7 +25,7 @@ __all__ = ["SoftmaxObjective"]
 class SoftmaxObjective:
     r"""Penalised mean cross-entropy of a linear softmax model (``K >= 2`` classes).
 
-    ``f(theta) = (1/N) sum_i [logsumexp(z_i) - z_{i, y_i}] + lam/(2N) ||W||_F^2`` with
+    ``f(theta) = (1/N) sum_i s_i [logsumexp(z_i) - z_{i, y_i}] + lam/(2N) ||W||_F^2`` with
     ``z_i = W x_i + b``. ``theta`` is the flattened ``K x (D + 1)`` matrix
     ``[W, b]`` (``K x D`` without intercept), row ``k`` holding class ``k``. The
     intercepts are not penalised.
@@ -51,9 +51,11 @@ class SoftmaxObjective:
         Whether each class has an intercept.
     block_rows : int, optional
         Rows per block (see ``LogisticObjective``).
+    sample_weight : torch.Tensor of shape (N,), optional
+        Row weights ``s_i >= 0`` (see ``LogisticObjective``).
     """
 
-    def __init__(self, X, y, n_classes, *, lam=0.0, fit_intercept=True, block_rows=None):
+    def __init__(self, X, y, n_classes, *, lam=0.0, fit_intercept=True, block_rows=None, sample_weight=None):
         if X.ndim != 2 or y.shape != (X.shape[0],):
             raise ValueError(f"X, y: expected shapes (N, D) and (N,), got {tuple(X.shape)} and {tuple(y.shape)}")
         if y.dtype != torch.int64 or y.device != X.device:
@@ -62,7 +64,12 @@ class SoftmaxObjective:
             raise ValueError(f"n_classes: expected at least 2, got {n_classes}")
         if not lam >= 0:
             raise ValueError(f"lam: expected a number >= 0, got {lam}")
-        self.X, self.y = X, y
+        if sample_weight is not None and (sample_weight.shape != y.shape or sample_weight.dtype != X.dtype
+                                          or sample_weight.device != X.device):
+            raise ValueError(f"sample_weight: expected a tensor of shape {tuple(y.shape)} and dtype {X.dtype} "
+                             f"on {X.device}, got shape {tuple(sample_weight.shape)}, {sample_weight.dtype} "
+                             f"on {sample_weight.device}")
+        self.X, self.y, self.sample_weight = X, y, sample_weight
         self.n_samples, self.n_features = X.shape
         self.n_classes = int(n_classes)
         self.lam = float(lam)
@@ -93,18 +100,21 @@ class SoftmaxObjective:
 
     def _evaluate(self, theta, grad, rows=None):
         if rows is not None:  # a mini-batch (SGD): the reference path on its rows
-            return self._reference(theta, grad, self.X[rows], self.y[rows], keep_z=False)
+            s = None if self.sample_weight is None else self.sample_weight[rows]
+            return self._reference(theta, grad, self.X[rows], self.y[rows], s, keep_z=False)
         if use_blocks(self.X):
             return self._blocked(theta, grad)
-        return self._reference(theta, grad, self.X, self.y, keep_z=True)
+        return self._reference(theta, grad, self.X, self.y, self.sample_weight, keep_z=True)
 
-    def _sums(self, Xb, yb, Z, grad):
+    def _sums(self, Xb, yb, sb, Z, grad):
         """Loss sum and, with ``grad``, ``R^T X_b`` and the column sums of ``R = dloss_dz(P, Y)``."""
         Y = torch.nn.functional.one_hot(yb, self.n_classes).to(Z.dtype)
-        loss = self.fns.loss(Z, Y).sum()
+        loss = (self.fns.loss(Z, Y) if sb is None else self.fns.weighted_loss(Z, Y, sb)).sum()
         if not grad:
             return loss, None, None
-        R = self.fns.dloss_dz(torch.softmax(Z, dim=1), Y)  # probabilities minus one-hot targets
+        P = torch.softmax(Z, dim=1)
+        # probabilities minus one-hot targets (times each row's weight)
+        R = self.fns.dloss_dz(P, Y) if sb is None else self.fns.weighted_dloss_dz(P, Y, sb[:, None])
         return loss, R.T @ Xb, R.sum(0)
 
     def _finish(self, n, W, loss, GW, gb, grad):
@@ -117,13 +127,13 @@ class SoftmaxObjective:
             GW = torch.cat([GW, (gb / n)[:, None]], dim=1)
         return f, GW.reshape(-1)
 
-    def _reference(self, theta, grad, X, y, keep_z):
+    def _reference(self, theta, grad, X, y, s, keep_z):
         """The plain path: one expression over the whole matrix, ``dloss_dz(softmax(X W^T + b), Y)^T X``."""
         W, b = self.split(theta)
         Z = self.decision(theta, X)
         if keep_z:  # for hessian() and the separation checks at the same theta
             self._z, self._z_theta = Z, theta.detach().clone()
-        loss, GW, gb = self._sums(X, y, Z, grad)
+        loss, GW, gb = self._sums(X, y, s, Z, grad)
         return self._finish(len(y), W, loss, GW, gb if b is not None else None, grad)
 
     def _blocked(self, theta, grad):
@@ -143,7 +153,8 @@ class SoftmaxObjective:
                 Z = torch.mm(X[i:j], W.T, out=z_all[i:j])
                 if b is not None:
                     Z += b
-                parts = self._sums(X[i:j], y[i:j], Z, grad)
+                sb = None if self.sample_weight is None else self.sample_weight[i:j]
+                parts = self._sums(X[i:j], y[i:j], sb, Z, grad)
                 loss += parts[0]
                 if grad:
                     GW += parts[1]
@@ -191,9 +202,13 @@ class SoftmaxObjective:
             Xb = X[i : i + B]
             Z = Z_all[i : i + Xb.shape[0]] if Z_all is not None else self.decision(theta, Xb)
             P = torch.softmax(Z, dim=1)
+            if self.sample_weight is not None:  # every block (k, j) carries the row weights
+                weights = self.sample_weight[i : i + Xb.shape[0]]
             for k in range(K):
                 for j in range(k, K):  # block (k, j) and, by symmetry, (j, k)
                     c = P[:, k] * ((1.0 if k == j else 0.0) - P[:, j])
+                    if self.sample_weight is not None:
+                        c = c * weights
                     add_weighted_gram(H[k, :, j, :], Xb, c, b is not None)
         for k in range(K):
             for j in range(k + 1, K):
@@ -212,7 +227,7 @@ class SoftmaxObjective:
         return H
 
     def lipschitz(self):
-        """Upper bound on the largest Hessian eigenvalue: ``lambda_max(X~^T X~)/(2N) + lam/N``."""
+        """Upper bound ``M`` on the largest Hessian eigenvalue: ``lambda_max(X~^T diag(s) X~)/(2N) + lam/N``."""
         return 0.5 * gram_lambda_max(self) / self.n_samples + self.alpha
 
     def min_margin(self, theta):
@@ -222,7 +237,10 @@ class SoftmaxObjective:
             Z = self.decision(theta)
         true = Z.gather(1, self.y[:, None])[:, 0]
         other = Z.scatter(1, self.y[:, None], float("-inf")).amax(dim=1)
-        return float((true - other).min())
+        margins = true - other
+        if self.sample_weight is not None:  # a row of weight 0 does not count in the loss
+            margins = margins[self.sample_weight > 0]
+        return float(margins.min())
 
     def separated_classes(self, theta):
         """Classes that ``theta`` proves linearly separable from the others.
@@ -249,9 +267,12 @@ class SoftmaxObjective:
         Z = self._cached_z(theta)
         if Z is None:
             Z = self.decision(theta)
+        y = self.y
+        if self.sample_weight is not None:  # rows of weight 0 do not count
+            Z, y = Z[self.sample_weight > 0], y[self.sample_weight > 0]
         found = []
         for k in range(K):
-            member = self.y == k
+            member = y == k
             if not bool(member.any()) or bool(member.all()):
                 continue
             others = [j for j in range(K) if j != k]

@@ -27,13 +27,10 @@ from .chain import CHAIN_LOSSES, ChainFactor, ChainRule, chain_rule
 from .codegen import (
     BACKENDS,
     GRADIENT_LOSSES,
-    ObjectiveFunctions,
     dloss_dz,
     generate,
     gradient_function,
-    logistic_loss_expression,
     logistic_loss_gradient,
-    objective_functions,
     to_numpy,
     to_torch,
 )
@@ -92,6 +89,7 @@ from .derivations import (
     softplus_difference,
     stable_softplus,
     two_class_softmax,
+    weighted_gradient_matrix,
 )
 from .expressions import (
     Sigmoid,
@@ -113,6 +111,7 @@ from .expressions import (
     symbolic_data,
     symbolic_matrix,
 )
+from .training import ObjectiveFunctions, logistic_loss_expression, objective_functions
 from .verify import VerifyResult, verify
 
 __all__ = [
@@ -137,7 +136,7 @@ __all__ = [
     "mse_negative_curvature", "cross_entropy_second_derivative",
     "softmax_jacobian", "softmax_sums_to_one", "softmax_shift_invariance",
     "softmax_ce_gradient", "softmax_ce_log_sum_exp", "softmax_batch_gradient",
-    "two_class_softmax",
+    "two_class_softmax", "weighted_gradient_matrix",
     "relu_derivative", "relu_derivative_values", "affine_collapse",
     "single_sample_gradient", "chain_rule_cancellation", "single_sample_stationarity",
     "newton_equals_irls", "newton_equals_irls_general", "separable_no_mle", "l2_gradient_hessian", "l2_finite_minimiser",

@@ -30,15 +30,13 @@ from __future__ import annotations
 import functools
 import keyword
 import math
-from collections.abc import Callable
-from typing import NamedTuple
 
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
 
 from .derivations import Derivation
-from .expressions import Sigmoid, Softplus, _describe, l2_penalty, sigmoid, softmax
+from .expressions import Sigmoid, describe, l2_penalty, sigmoid, softmax
 
 __all__ = [
     "BACKENDS",
@@ -49,9 +47,6 @@ __all__ = [
     "dloss_dz",
     "gradient_function",
     "logistic_loss_gradient",
-    "ObjectiveFunctions",
-    "objective_functions",
-    "logistic_loss_expression",
 ]
 
 #: Names accepted by the ``backend`` argument.
@@ -159,7 +154,7 @@ def _torch_namespace() -> dict:
 _NAMESPACES = {"numpy": _numpy_namespace, "torch": _torch_namespace}
 
 
-def _check_backend(backend) -> str:
+def check_backend(backend) -> str:
     if backend not in BACKENDS:
         raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
     return backend
@@ -219,17 +214,17 @@ def generate(expr, args, backend: str = "numpy", *, name: str = "generated", cse
         return sigmoid(z) - t
     <BLANKLINE>
     """
-    backend = _check_backend(backend)
+    backend = check_backend(backend)
     if isinstance(expr, sp.MatrixBase) or not isinstance(expr, sp.Expr):
         raise TypeError(
-            f"expr: expected a scalar SymPy expression (code is element-wise), got {_describe(expr)}"
+            f"expr: expected a scalar SymPy expression (code is element-wise), got {describe(expr)}"
         )
     if isinstance(args, sp.Symbol) or not hasattr(args, "__iter__"):
-        raise TypeError(f"args: expected a sequence of SymPy Symbols, got {_describe(args)}")
+        raise TypeError(f"args: expected a sequence of SymPy Symbols, got {describe(args)}")
     args = list(args)
     for arg in args:
         if not isinstance(arg, sp.Symbol):
-            raise TypeError(f"args: expected SymPy Symbols, got {_describe(arg)}")
+            raise TypeError(f"args: expected SymPy Symbols, got {describe(arg)}")
     if len(set(args)) != len(args):
         raise ValueError(f"args: expected distinct symbols, got {args}")
     missing = expr.free_symbols - set(args)
@@ -389,7 +384,7 @@ def _softmax_dloss_dz(k: int = 3) -> Derivation:
 
 
 @functools.cache
-def _softmax_elementwise(k: int = 3) -> sp.Expr:
+def softmax_elementwise(k: int = 3) -> sp.Expr:
     """Discover the element-wise form P - Y of the softmax cross-entropy gradient.
 
     Differentiate the loss, write every component in terms of p_j = softmax(z)_j
@@ -451,17 +446,17 @@ def _check_shapes(X, w, t, w_ndim=1):
 
 
 @functools.cache
-def _score_function(loss: str, backend: str):
+def score_function(loss: str, backend: str):
     """Generated element-wise dl/dz for ``loss`` on ``backend`` (cached)."""
     if loss == "softmax_ce":
         P, Y = sp.symbols("P Y", real=True)
-        return generate(_softmax_elementwise(), [P, Y], backend, name="dloss_dz_softmax_ce")
+        return generate(softmax_elementwise(), [P, Y], backend, name="dloss_dz_softmax_ce")
     z, t = sp.symbols("z t", real=True)
     return generate(dloss_dz(loss).rhs, [z, t], backend, name=f"dloss_dz_{loss}")
 
 
 @functools.cache
-def _penalty_function(backend: str):
+def penalty_function(backend: str):
     """Generated derivative of the L2 penalty lambda/2 * w^2 (= lambda * w)."""
     w, lam = sp.Symbol("w", real=True), sp.Symbol("lam", positive=True)
     derivative = sp.diff(l2_penalty(sp.Matrix([w]), lam), w)
@@ -508,14 +503,14 @@ def gradient_function(loss: str = "logistic", backend: str = "numpy", mean: bool
     ValueError
         On an unknown ``loss`` or ``backend``.
     """
-    backend = _check_backend(backend)
+    backend = check_backend(backend)
     if loss not in GRADIENT_LOSSES:
         raise ValueError(f"loss: expected one of {GRADIENT_LOSSES}, got {loss!r}")
     if not isinstance(mean, bool):
         raise TypeError(f"mean: expected a bool, got {type(mean).__name__}")
 
     if loss == "softmax_ce":
-        f = _score_function("softmax_ce", backend)
+        f = score_function("softmax_ce", backend)
         if backend == "numpy":
             from scipy.special import softmax as softmax_rows
 
@@ -535,10 +530,10 @@ def gradient_function(loss: str = "logistic", backend: str = "numpy", mean: bool
 
         return _with_source(grad, "X, W, Y", f"X.T @ {f.__name__}(softmax(X @ W, {'axis' if backend == 'numpy' else 'dim'}=1), Y)", mean, [f])
 
-    f = _score_function("logistic" if loss == "logistic_l2" else loss, backend)
+    f = score_function("logistic" if loss == "logistic_l2" else loss, backend)
 
     if loss == "logistic_l2":
-        g = _penalty_function(backend)
+        g = penalty_function(backend)
 
         def grad(X, w, t, lam):
             _check_arrays(backend, X=(X, (2,)), w=(w, (1,)), t=(t, (1,)))
@@ -604,86 +599,3 @@ def logistic_loss_gradient(backend: str = "numpy", mean: bool = False):
     array([ 1. , -1.5])
     """
     return gradient_function("logistic", backend, mean)
-
-
-# ---------------------------------------------------------------------------
-# What the estimators train with
-# ---------------------------------------------------------------------------
-
-
-class ObjectiveFunctions(NamedTuple):
-    """The generated per-sample loss and its derivative with respect to the score.
-
-    ``loss(z, t)`` and ``dloss_dz(z, t)`` for ``"logistic"`` (element-wise, ``t``
-    in {0, 1}); ``loss(Z, Y)`` (one value per row) and ``dloss_dz(P, Y)``
-    (element-wise in the probabilities ``P = softmax(Z)`` and one-hot ``Y``) for
-    ``"softmax_ce"``. The objectives of ``mathcore.optim`` compose them with two
-    matrix products, ``X^T dloss_dz(X w, t)``.
-    """
-
-    loss: Callable
-    dloss_dz: Callable
-    penalty_gradient: Callable
-
-
-def logistic_loss_expression() -> sp.Expr:
-    """``softplus((1 - 2t) z)``: the Bernoulli NLL for t in {0, 1} (``tests/test_symbolic.py`` proves it).
-
-    A sum of these non-negative terms has no cancellation (unlike softplus(z) - t z),
-    so even a tiny loss keeps its relative accuracy.
-    """
-    z, t = sp.symbols("z t", real=True)
-    return Softplus((1 - 2 * t) * z)
-
-
-def _softmax_ce_rows(backend: str):
-    """Cross-entropy per row, ``logsumexp(z - z . y)`` (D9b: CE = logsumexp(z) - z . y for one-hot y)."""
-    if backend == "numpy":
-        from scipy.special import logsumexp
-
-        def loss(Z, Y):
-            return logsumexp(Z - (Z * Y).sum(axis=1, keepdims=True), axis=1)
-    else:
-        import torch
-
-        def loss(Z, Y):
-            # the margins z_k - z_y, so no two large numbers are subtracted
-            return torch.logsumexp(Z - (Z * Y).sum(dim=1, keepdim=True), dim=1)
-    return loss
-
-
-@functools.cache
-def objective_functions(loss: str = "logistic", backend: str = "torch") -> ObjectiveFunctions:
-    """The loss, ``dl/dz`` and penalty gradient that ``mathcore``'s estimators train with.
-
-    The same function objects every call (cached): ``dloss_dz`` is the one inside
-    ``gradient_function(loss, backend)``, generated from ``dloss_dz(loss)``.
-
-    Parameters
-    ----------
-    loss : {"logistic", "softmax_ce"}
-    backend : {"numpy", "torch"}
-
-    Returns
-    -------
-    ObjectiveFunctions
-
-    Examples
-    --------
-    >>> import torch
-    >>> fns = objective_functions("logistic", "torch")
-    >>> z, t = torch.tensor([0.0, 50.0]), torch.tensor([1.0, 0.0])
-    >>> fns.dloss_dz(z, t)
-    tensor([-0.5000,  1.0000])
-    >>> fns.loss(z, t)
-    tensor([ 0.6931, 50.0000])
-    """
-    backend = _check_backend(backend)
-    penalty = _penalty_function(backend)
-    if loss == "logistic":
-        z, t = sp.symbols("z t", real=True)
-        elementwise = generate(logistic_loss_expression(), [z, t], backend, name="loss_logistic")
-        return ObjectiveFunctions(elementwise, _score_function("logistic", backend), penalty)
-    if loss == "softmax_ce":
-        return ObjectiveFunctions(_softmax_ce_rows(backend), _score_function("softmax_ce", backend), penalty)
-    raise ValueError(f"loss: expected 'logistic' or 'softmax_ce', got {loss!r}")

@@ -47,7 +47,7 @@ __all__ = [
 # ---------------------------------------------------------------------------
 
 
-def _describe(value) -> str:
+def describe(value) -> str:
     """Short description of a received value for error messages."""
     if isinstance(value, sp.MatrixBase):
         return f"Matrix of shape {value.shape}"
@@ -74,14 +74,14 @@ def _as_expr(value, name: str) -> sp.Expr:
         return value
     hint = " (use sp.Rational for exact numbers)" if isinstance(value, float) else ""
     raise TypeError(
-        f"{name}: expected a scalar SymPy expression or int, got {_describe(value)}{hint}"
+        f"{name}: expected a scalar SymPy expression or int, got {describe(value)}{hint}"
     )
 
 
 def _as_column(value, name: str, length: int | None = None) -> sp.Matrix:
     """Return ``value`` as a SymPy column vector (k x 1 Matrix), or raise."""
     if not isinstance(value, sp.MatrixBase):
-        raise TypeError(f"{name}: expected a SymPy column Matrix, got {_describe(value)}")
+        raise TypeError(f"{name}: expected a SymPy column Matrix, got {describe(value)}")
     if value.shape[1] != 1:
         raise ValueError(f"{name}: expected a column vector of shape (k, 1), got shape {value.shape}")
     if length is not None and value.shape[0] != length:
@@ -92,7 +92,7 @@ def _as_column(value, name: str, length: int | None = None) -> sp.Matrix:
 def _as_matrix(value, name: str) -> sp.Matrix:
     """Return ``value`` as a SymPy Matrix, or raise TypeError."""
     if not isinstance(value, sp.MatrixBase):
-        raise TypeError(f"{name}: expected a SymPy Matrix, got {_describe(value)}")
+        raise TypeError(f"{name}: expected a SymPy Matrix, got {describe(value)}")
     return sp.Matrix(value)
 
 
@@ -235,7 +235,7 @@ def explicit(expr):
     if isinstance(expr, sp.MatrixBase):
         return expr.applyfunc(explicit)
     if not isinstance(expr, sp.Basic):
-        raise TypeError(f"expr: expected a SymPy expression or Matrix, got {_describe(expr)}")
+        raise TypeError(f"expr: expected a SymPy expression or Matrix, got {describe(expr)}")
     return expr.replace(Sigmoid, lambda a: 1 / (1 + sp.exp(-a))).replace(
         Softplus, lambda a: sp.log(1 + sp.exp(a))
     )

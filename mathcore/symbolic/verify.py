@@ -24,7 +24,7 @@ import sympy as sp
 from sympy.functions.elementary.hyperbolic import HyperbolicFunction
 from sympy.functions.elementary.trigonometric import TrigonometricFunction
 
-from .expressions import _describe, explicit
+from .expressions import describe, explicit
 
 __all__ = ["VerifyResult", "verify"]
 
@@ -104,7 +104,7 @@ def _check_input(value, name):
         return value
     hint = " (use sp.Rational for exact numbers)" if isinstance(value, float) else ""
     raise TypeError(
-        f"{name}: expected a SymPy expression or Matrix, got {_describe(value)}{hint}"
+        f"{name}: expected a SymPy expression or Matrix, got {describe(value)}{hint}"
     )
 
 
@@ -117,7 +117,7 @@ def _symbolic_size(value) -> bool:
 def _verify_matrix_algebra(lhs, rhs) -> VerifyResult:
     """Prove ``lhs == rhs`` for matrix expressions of symbolic size, or say it was not established."""
     if not (isinstance(lhs, sp.matrices.MatrixExpr) and isinstance(rhs, sp.matrices.MatrixExpr)):
-        raise ValueError(f"rhs: expected a matrix expression like lhs, got {_describe(rhs)}")
+        raise ValueError(f"rhs: expected a matrix expression like lhs, got {describe(rhs)}")
     if any(sp.simplify(a - b) != 0 for a, b in zip(lhs.shape, rhs.shape, strict=True)):
         raise ValueError(f"rhs: expected shape {lhs.shape} to match lhs, got shape {rhs.shape}")
     difference = (lhs - rhs).expand().doit()
@@ -243,14 +243,14 @@ def verify(
     lhs_is_matrix = isinstance(lhs, sp.MatrixBase)
     if lhs_is_matrix != isinstance(rhs, sp.MatrixBase):
         raise ValueError(
-            f"rhs: expected a {'Matrix' if lhs_is_matrix else 'scalar'} like lhs, got {_describe(rhs)}"
+            f"rhs: expected a {'Matrix' if lhs_is_matrix else 'scalar'} like lhs, got {describe(rhs)}"
         )
     if lhs_is_matrix and lhs.shape != rhs.shape:
         raise ValueError(f"rhs: expected shape {lhs.shape} to match lhs, got shape {rhs.shape}")
     for name, value in (("symbols", symbols or ()), ("positive", positive)):
         for item in value:
             if not isinstance(item, sp.Symbol):
-                raise TypeError(f"{name}: expected SymPy Symbols, got {_describe(item)}")
+                raise TypeError(f"{name}: expected SymPy Symbols, got {describe(item)}")
 
     difference = explicit(lhs - rhs).doit()
     entries = list(difference) if lhs_is_matrix else [difference]

@@ -31,6 +31,7 @@ from .matrix import (
     logistic_bias_gradient,
     logistic_gradient_matrix,
     logistic_hessian,
+    weighted_gradient_matrix,
 )
 from .mse import (
     cross_entropy_limit,
@@ -113,6 +114,7 @@ __all__ = [
     # D5-D6
     "logistic_gradient_matrix",
     "logistic_bias_gradient",
+    "weighted_gradient_matrix",
     "logistic_hessian",
     "hessian_quadratic_form",
     "hessian_psd",
@@ -179,7 +181,7 @@ _REGISTRY = {
     "D4": ("Bernoulli likelihood and the stable NLL", (
         bernoulli_nll_softplus_form, softplus_difference, stable_softplus, bernoulli_product_form,
     )),
-    "D5": ("Gradient in matrix form", (logistic_gradient_matrix, logistic_bias_gradient)),
+    "D5": ("Gradient in matrix form", (logistic_gradient_matrix, logistic_bias_gradient, weighted_gradient_matrix)),
     "D6": ("Hessian and convexity", (logistic_hessian, hessian_quadratic_form, hessian_psd)),
     "D7": ("MSE with a sigmoid", (
         mse_sigmoid_gradient, mse_vanishing_limit, cross_entropy_limit, mse_second_derivative,

@@ -108,7 +108,8 @@ class Derivation:
         lines.append(f"&= {rhs}")
         return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
 
-    def _latex_row(self) -> str:
+    def latex_row(self) -> str:
+        """The claim as one row of an ``aligned`` display (``lhs &= rhs``)."""
         lhs = self._side_latex(self.lhs, self.display_lhs)
         rhs = self._side_latex(self.rhs, self.display_rhs)
         return f"{lhs} &{_RELATIONS[self.relation]} {rhs}"
@@ -197,7 +198,7 @@ class DerivationGroup:
         -------
         str
         """
-        rows = [item._latex_row() for item in self.items]
+        rows = [item.latex_row() for item in self.items]
         return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
 
     def verify_each(self, **kwargs) -> dict:

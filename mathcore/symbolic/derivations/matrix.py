@@ -7,12 +7,14 @@ import sympy as sp
 from ..expressions import (
     Sigmoid,
     logistic_loss,
+    softplus,
     symbolic_data,
     symbolic_matrix,
 )
 from .base import Derivation, check_size, one_size, real
 
 __all__ = [
+    "weighted_gradient_matrix",
     "logistic_gradient_matrix",
     "logistic_bias_gradient",
     "logistic_hessian",
@@ -47,6 +49,36 @@ def logistic_gradient_matrix(n: int = 4, d: int = 3) -> Derivation:
         rhs=X.T * ((X * w).applyfunc(Sigmoid) - t),
         display_lhs=r"\nabla_{w}\,\ell(w)",
         display_rhs=r"X^{\mathsf T}\left(\sigma(Xw) - t\right)",
+        scope=one_size(N=n, D=d),
+    )
+
+
+def weighted_gradient_matrix(n: int = 4, d: int = 3) -> Derivation:
+    r"""D5c. With sample weights: :math:`\nabla_w \sum_i s_i\ell_i = X^{\mathsf T}\operatorname{diag}(s)(\sigma(Xw) - t)`.
+
+    The weights ``sample_weight`` and ``class_weight`` of the estimators multiply
+    each row's residual; the left side differentiates the weighted summed loss.
+
+    Parameters
+    ----------
+    n, d : int
+        Number of samples and of features (small: 1 to 8).
+    """
+    check_size(n, "n")
+    check_size(d, "d")
+    X, w, t = symbolic_data(n, d)
+    s = sp.Matrix(sp.symbols(f"s_1:{n + 1}", positive=True))
+    z = X * w
+    loss = sum(s[i] * (softplus(z[i]) - t[i] * z[i]) for i in range(n))
+    gradient = sp.Matrix([sp.diff(loss, wj) for wj in w])
+    return Derivation(
+        "D5c",
+        "Gradient of the weighted logistic loss",
+        "Sample weights scale each residual: the gradient is X^T diag(s) (sigma(Xw) - t).",
+        lhs=gradient,
+        rhs=X.T * sp.diag(*s) * (z.applyfunc(Sigmoid) - t),
+        display_lhs=r"\nabla_{w}\sum_i s_i\,\ell_i(w)",
+        display_rhs=r"X^{\mathsf T}\operatorname{diag}(s)\left(\sigma(Xw) - t\right)",
         scope=one_size(N=n, D=d),
     )
 
