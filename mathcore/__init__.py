@@ -9,7 +9,10 @@ One idea per module:
 - ``mathcore.device``: which device to compute on;
 - ``mathcore.data``: the course's data sets; ``mathcore.plotting``: its figures;
 - ``mathcore.gradcheck``: one gradient three ways; ``mathcore.bench``: correct timing;
-  ``mathcore.parallel``: the data-parallel gradient on ``torch.distributed``.
+  ``mathcore.parallel``: the data-parallel gradient on ``torch.distributed``;
+- ``mathcore.inference``: standard errors, Wald and likelihood-ratio tests, deviance, metric intervals and
+  decision thresholds (Chapter 10); ``mathcore.alternatives``: LDA coefficients, the L1 fit and the
+  implicit bias of gradient descent (Chapter 11).
 
 The most used names are re-exported here, e.g. ``mathcore.LogisticRegression`` and ``mathcore.sigmoid``.
 Submodules are imported lazily, on first use: ``import mathcore`` itself is instant, and a worker process
@@ -20,8 +23,8 @@ from importlib import import_module
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("bench", "data", "device", "functional", "gradcheck", "models", "optim", "parallel",
-               "notebook", "plotting", "symbolic")
+_SUBMODULES = ("alternatives", "bench", "data", "device", "functional", "gradcheck", "inference", "models",
+               "optim", "parallel", "notebook", "plotting", "symbolic")
 
 _EXPORTS = {
     "default_device": "device", "describe_device": "device", "resolve_device": "device",

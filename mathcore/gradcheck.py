@@ -35,6 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from .symbolic.expressions import LOSSES
+
 __all__ = [
     "GRADCHECK_LOSSES",
     "GradCheckResult",
@@ -44,7 +46,7 @@ __all__ = [
 ]
 
 #: Losses understood by ``check_gradient``.
-GRADCHECK_LOSSES = ("logistic", "mse_sigmoid", "softmax_ce", "logistic_l2", "relu_mlp")
+GRADCHECK_LOSSES = (*LOSSES, "logistic_l2", "relu_mlp")  # LOSSES and two composite models
 
 
 @dataclass(frozen=True)

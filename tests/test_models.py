@@ -484,9 +484,9 @@ def test_train_mlp_learns_xor_deterministically():
 def test_train_mlp_minibatches_cross_entropy_and_sgd():
     X, y = make_moons(200, noise=0.1, random_state=0)
     net = MLP(2, hidden=(16, 16), out_features=2, seed=1)
-    h = train_mlp(net, X, y, loss="ce", epochs=60, lr=0.01, batch_size=32, seed=3)
+    h = train_mlp(net, X, y, loss="softmax_ce", epochs=60, lr=0.01, batch_size=32, seed=3)
     assert h.accuracy[-1] > 0.95
-    h_again = train_mlp(MLP(2, hidden=(16, 16), out_features=2, seed=1), X, y, loss="ce",
+    h_again = train_mlp(MLP(2, hidden=(16, 16), out_features=2, seed=1), X, y, loss="softmax_ce",
                         epochs=60, lr=0.01, batch_size=32, seed=3)
     assert h.loss == h_again.loss
     h_sgd = train_mlp(MLP(2, hidden=(16,), seed=1), X, y, epochs=100, lr=0.5, optimizer="sgd")
@@ -508,12 +508,12 @@ def test_train_mlp_does_not_modify_inputs():
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"loss": "mse"}, ValueError, "loss: expected one of 'bce', 'ce'"),
+        ({"loss": "mse"}, ValueError, "loss: expected one of 'logistic', 'softmax_ce'"),
         ({"optimizer": "rmsprop"}, ValueError, "optimizer: expected one of 'adam', 'sgd'"),
         ({"epochs": -1}, ValueError, "epochs: expected an integer >= 0"),
         ({"lr": 0.0}, ValueError, "lr: expected a positive number"),
         ({"batch_size": 0}, ValueError, "batch_size: expected an integer >= 1"),
-        ({"loss": "ce"}, ValueError, r"y: class index 1 needs at least 2 outputs"),
+        ({"loss": "softmax_ce"}, ValueError, r"y: class index 1 needs at least 2 outputs"),
     ],
 )
 def test_train_mlp_bad_arguments(kwargs, error, match):
@@ -525,13 +525,13 @@ def test_train_mlp_bad_arguments(kwargs, error, match):
 def test_train_mlp_bad_data():
     net = MLP(2, seed=0)
     X = np.zeros((4, 2))
-    with pytest.raises(ValueError, match=r"y: loss='bce' expected labels 0 and 1, got \[0, 2\]"):
+    with pytest.raises(ValueError, match=r"y: loss='logistic' expected labels 0 and 1, got \[0, 2\]"):
         train_mlp(net, X, np.array([0, 2, 0, 2]))
     with pytest.raises(ValueError, match=r"y: expected shape \(4,\)"):
         train_mlp(net, X, np.array([0, 1, 0]))
     with pytest.raises(ValueError, match="X: expected finite values"):
         train_mlp(net, np.full((4, 2), np.nan), np.array([0, 1, 0, 1]))
-    with pytest.raises(ValueError, match="model: loss='bce' expected one output"):
+    with pytest.raises(ValueError, match="model: loss='logistic' expected one output"):
         train_mlp(MLP(2, out_features=3), X, np.array([0, 1, 0, 1]))
     with pytest.raises(TypeError, match="model: expected a torch.nn.Module"):
         train_mlp("net", X, np.array([0, 1, 0, 1]))

@@ -464,7 +464,7 @@ def test_verify_polynomial_identities(n, c):
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("loss", ["logistic", "mse", "softmax"])
+@pytest.mark.parametrize("loss", ["logistic", "mse_sigmoid", "softmax_ce"])
 def test_chain_rule_factors_product_and_latex(loss):
     chain = ms.chain_rule(loss)
     assert [f.name for f in chain.factors][:2] == ["dl/dp", "dp/dz"]
@@ -483,10 +483,10 @@ def test_chain_rule_results():
     logistic = ms.chain_rule("logistic")
     assert sp.simplify(logistic.product() - x_d * (p_ - t_)) == 0
     assert sp.simplify(logistic.factors[1].expr - p_ * (1 - p_)) == 0
-    mse = ms.chain_rule("mse")
+    mse = ms.chain_rule("mse_sigmoid")
     assert sp.simplify(mse.product() - x_d * (p_ - t_) * p_ * (1 - p_)) == 0
     assert sp.simplify(mse.direct() - mse.product()) == 0
-    softmax = ms.chain_rule("softmax")
+    softmax = ms.chain_rule("softmax_ce")
     ps = ms.symbolic_matrix("p", 3, 1, start=0, positive=True)    # classes 0, 1, 2
     ys = ms.symbolic_matrix("y", 3, 1, start=0)
     assert softmax.product() == sp.Matrix([[x_d * (ps[k] - ys[k]) for k in range(3)]])
@@ -766,7 +766,7 @@ def test_class_symbols_are_numbered_from_zero_like_coef_rows():
     d10 = ms.two_class_softmax()
     assert d10.lhs == sp.exp(z1) / (sp.exp(z0) + sp.exp(z1)) and d10.verify()
     assert {str(s) for s in ms.softmax_jacobian(k=3).lhs.free_symbols} == {"z_0", "z_1", "z_2"}
-    latex = ms.chain_rule("softmax").latex()
+    latex = ms.chain_rule("softmax_ce").latex()
     assert "p_{0}" in latex and "y_{2}" in latex and "p_{3}" not in latex
     assert [str(s) for s in ms.symbolic_matrix("x", 2, 1)] == ["x_1", "x_2"]          # data: from 1
     assert [str(s) for s in ms.symbolic_matrix("W", 1, 2, start=0)] == ["W_0,0", "W_0,1"]

@@ -315,7 +315,7 @@ ATTRIBUTES_DOC = """
         Column names, when ``X`` was a DataFrame with string column names.
     n_iter_ : int
         Iterations done by the solver.
-    history_ : mathcore.optim.History
+    history_ : mathcore.optim.history.History
         Per iteration (entry 0 is the start): ``loss`` (the objective above),
         ``grad_norm`` (max absolute gradient entry), ``time`` (seconds since the
         start), ``coef_norm`` (``||w||``), plus ``converged`` and ``message``.

@@ -99,7 +99,7 @@ class TrainingHistory:
     time: list = field(default_factory=list)
 
 
-def train_mlp(model, X, y, loss="bce", epochs=1000, lr=0.01, batch_size=None, seed=0,
+def train_mlp(model, X, y, loss="logistic", epochs=1000, lr=0.01, batch_size=None, seed=0,
               optimizer="adam"):
     """Train ``model`` in place on ``(X, y)`` and return its ``TrainingHistory``.
 
@@ -110,9 +110,9 @@ def train_mlp(model, X, y, loss="bce", epochs=1000, lr=0.01, batch_size=None, se
     X : array-like or torch.Tensor of shape (n_samples, in_features)
         Features (converted to the dtype and device of the model's parameters).
     y : array-like or torch.Tensor of shape (n_samples,)
-        For ``loss="bce"``: labels 0/1 and a model with one output. For
-        ``loss="ce"``: class indices ``0 .. K-1`` and a model with ``K`` outputs.
-    loss : {"bce", "ce"}, default="bce"
+        For ``loss="logistic"``: labels 0/1 and a model with one output. For
+        ``loss="softmax_ce"``: class indices ``0 .. K-1`` and a model with ``K`` outputs.
+    loss : {"logistic", "softmax_ce"}, default="logistic"
         Binary cross-entropy with logits, or (softmax) cross-entropy; both mean
         over the samples.
     epochs : int, default=1000
@@ -145,7 +145,7 @@ def train_mlp(model, X, y, loss="bce", epochs=1000, lr=0.01, batch_size=None, se
     """
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
-    check_choice("loss", loss, ("bce", "ce"))
+    check_choice("loss", loss, ("logistic", "softmax_ce"))
     check_choice("optimizer", optimizer, ("adam", "sgd"))
     epochs = check_int("epochs", epochs, low=0)
     lr = check_real("lr", lr, positive=True)
@@ -160,24 +160,24 @@ def train_mlp(model, X, y, loss="bce", epochs=1000, lr=0.01, batch_size=None, se
     y_t = _as_targets(y, X_t.shape[0], loss, dtype, device)
     with torch.no_grad():
         out = model(X_t)
-    if out.ndim != 2 or (loss == "bce" and out.shape[1] != 1):
+    if out.ndim != 2 or (loss == "logistic" and out.shape[1] != 1):
         raise ValueError(
-            f"model: loss='bce' expected one output (logits of shape (n, 1)), got output shape "
-            f"{tuple(out.shape)}; use loss='ce' for several classes"
+            f"model: loss='logistic' expected one output (logits of shape (n, 1)), got output shape "
+            f"{tuple(out.shape)}; use loss='softmax_ce' for several classes"
         )
-    if loss == "ce" and int(y_t.max()) >= out.shape[1]:
+    if loss == "softmax_ce" and int(y_t.max()) >= out.shape[1]:
         raise ValueError(
             f"y: class index {int(y_t.max())} needs at least {int(y_t.max()) + 1} outputs, "
             f"but the model has {out.shape[1]}"
         )
 
     def loss_fn(logits, target):
-        if loss == "bce":
+        if loss == "logistic":
             return F.binary_cross_entropy_with_logits(logits[:, 0], target)
         return F.cross_entropy(logits, target)
 
     def accuracy(logits):
-        pred = (logits[:, 0] > 0).to(y_t.dtype) if loss == "bce" else logits.argmax(dim=1)
+        pred = (logits[:, 0] > 0).to(y_t.dtype) if loss == "logistic" else logits.argmax(dim=1)
         return float((pred == y_t).to(torch.float64).mean())
 
     n_params = sum(q.numel() for q in model.parameters())
@@ -243,10 +243,10 @@ def _as_targets(y, n, loss, dtype, device):
     if y_t.is_floating_point() and not bool((y_t == y_t.round()).all()):
         raise ValueError("y: expected integer class labels, got non-integer values")
     y_t = y_t.to(torch.int64)
-    if loss == "bce":
+    if loss == "logistic":
         if not bool(((y_t == 0) | (y_t == 1)).all()):
-            raise ValueError(f"y: loss='bce' expected labels 0 and 1, got {torch.unique(y_t).tolist()}")
+            raise ValueError(f"y: loss='logistic' expected labels 0 and 1, got {torch.unique(y_t).tolist()}")
         return y_t.to(dtype=dtype, device=device)
     if int(y_t.min()) < 0:
-        raise ValueError(f"y: loss='ce' expected class indices >= 0, got {int(y_t.min())}")
+        raise ValueError(f"y: loss='softmax_ce' expected class indices >= 0, got {int(y_t.min())}")
     return y_t.to(device)

@@ -1,4 +1,4 @@
-"""What a solver did (``History``) and the bookkeeping every solver shares."""
+"""What a solver did (``History``), and the bookkeeping the solvers and objectives share."""
 
 import time
 from dataclasses import dataclass, field
@@ -97,3 +97,13 @@ def concatenate(first, second):
         converged=second.converged,
         message=second.message,
     )
+
+
+def check_weights(sample_weight, targets, X):
+    """``sample_weight`` (None or a tensor shaped like ``targets``, of X's dtype and device), checked."""
+    if sample_weight is not None and (sample_weight.shape != targets.shape or sample_weight.dtype != X.dtype
+                                      or sample_weight.device != X.device):
+        raise ValueError(f"sample_weight: expected a tensor of shape {tuple(targets.shape)} and dtype {X.dtype} "
+                         f"on {X.device}, got shape {tuple(sample_weight.shape)}, {sample_weight.dtype} "
+                         f"on {sample_weight.device}")
+    return sample_weight

@@ -22,6 +22,7 @@ from ._blocked import (
     use_blocks,
 )
 from ._blocked import block_rows as block_rows_for
+from .history import check_weights
 
 __all__ = ["LogisticObjective"]
 
@@ -75,11 +76,7 @@ class LogisticObjective:
             raise ValueError(f"lam: expected a number >= 0, got {lam}")
         if not bool(((t == 0) | (t == 1)).all()):
             raise ValueError(f"t: expected labels 0 and 1, got values {torch.unique(t)[:5].tolist()}")
-        if sample_weight is not None and (sample_weight.shape != t.shape or sample_weight.dtype != X.dtype
-                                          or sample_weight.device != X.device):
-            raise ValueError(f"sample_weight: expected a tensor of shape {tuple(t.shape)} and dtype {X.dtype} "
-                             f"on {X.device}, got shape {tuple(sample_weight.shape)}, {sample_weight.dtype} "
-                             f"on {sample_weight.device}")
+        check_weights(sample_weight, t, X)
         self.X, self.t, self.sample_weight = X, t, sample_weight
         self.n_samples, self.n_features = X.shape
         self.lam = float(lam)

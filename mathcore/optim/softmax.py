@@ -18,6 +18,7 @@ from ._blocked import (
     use_blocks,
 )
 from ._blocked import block_rows as block_rows_for
+from .history import check_weights
 
 __all__ = ["SoftmaxObjective"]
 
@@ -64,11 +65,7 @@ class SoftmaxObjective:
             raise ValueError(f"n_classes: expected at least 2, got {n_classes}")
         if not lam >= 0:
             raise ValueError(f"lam: expected a number >= 0, got {lam}")
-        if sample_weight is not None and (sample_weight.shape != y.shape or sample_weight.dtype != X.dtype
-                                          or sample_weight.device != X.device):
-            raise ValueError(f"sample_weight: expected a tensor of shape {tuple(y.shape)} and dtype {X.dtype} "
-                             f"on {X.device}, got shape {tuple(sample_weight.shape)}, {sample_weight.dtype} "
-                             f"on {sample_weight.device}")
+        check_weights(sample_weight, y, X)
         self.X, self.y, self.sample_weight = X, y, sample_weight
         self.n_samples, self.n_features = X.shape
         self.n_classes = int(n_classes)

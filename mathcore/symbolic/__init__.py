@@ -1,6 +1,6 @@
 r"""Symbolic mathematics for the course, with SymPy.
 
-``import mathcore.symbolic as ms`` gives four things, one module each:
+``import mathcore.symbolic as ms`` gives these, one module (or package) each:
 
 * ``expressions``: the sigmoid, softplus, logit, Bernoulli
   likelihood and NLL, MSE on a sigmoid, softmax, log-sum-exp, cross-entropy, ReLU and
@@ -12,6 +12,13 @@ r"""Symbolic mathematics for the course, with SymPy.
   LaTeX for the book (``DERIVATIONS["D5"]()``, ``chain_rule("logistic")``).
 * ``codegen``: NumPy/PyTorch code generated from the
   derivatives (``logistic_loss_gradient("torch")``).
+* ``training``: the generated functions the estimators train with
+  (``objective_functions("logistic", "torch")``).
+
+Two further modules hold the checks of the later chapters and are imported by name:
+``mathcore.symbolic.statistics`` (Chapter 10: Fisher information, deviance, Wald and
+likelihood-ratio statistics, decision thresholds) and ``mathcore.symbolic.generative``
+(Chapter 11: the LDA posterior, basis expansion, the soft threshold, implicit bias).
 
 Examples
 --------
@@ -92,6 +99,7 @@ from .derivations import (
     weighted_gradient_matrix,
 )
 from .expressions import (
+    LOSSES,
     Sigmoid,
     Softplus,
     bernoulli_likelihood,
@@ -116,6 +124,7 @@ from .verify import VerifyResult, verify
 
 __all__ = [
     # expressions
+    "LOSSES",
     "Sigmoid", "Softplus", "explicit", "sigmoid", "softplus", "logit", "log_sigmoid",
     "bernoulli_likelihood", "bernoulli_nll", "logistic_loss", "mse_sigmoid", "softmax",
     "log_sum_exp", "softmax_cross_entropy", "relu", "l2_penalty", "symbolic_matrix",

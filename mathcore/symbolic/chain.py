@@ -1,4 +1,4 @@
-r"""The chain rule as data: ``chain_rule("logistic" | "mse" | "softmax")``.
+r"""The chain rule as data: ``chain_rule("logistic" | "mse_sigmoid" | "softmax_ce")``.
 
 For one sample the loss depends on a weight only through a chain of simple steps,
 
@@ -27,13 +27,13 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from .expressions import sigmoid, softmax, symbolic_matrix
+from .expressions import LOSSES, sigmoid, softmax, symbolic_matrix
 from .verify import VerifyResult, verify
 
 __all__ = ["ChainFactor", "ChainRule", "chain_rule", "CHAIN_LOSSES"]
 
 #: Losses understood by ``chain_rule``.
-CHAIN_LOSSES = ("logistic", "mse", "softmax")
+CHAIN_LOSSES = LOSSES  # the one loss vocabulary of mathcore (expressions.LOSSES)
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class ChainRule:
     Attributes
     ----------
     loss : str
-        ``"logistic"``, ``"mse"`` or ``"softmax"``.
+        ``"logistic"``, ``"mse_sigmoid"`` or ``"softmax_ce"``.
     target : str
         LaTeX of the derivative computed, e.g. ``\frac{\partial \ell}{\partial w_d}``.
     factors : tuple of ChainFactor
@@ -268,7 +268,7 @@ def _softmax_chain(k: int = 3) -> ChainRule:
         ),
     )
     return ChainRule(
-        "softmax",
+        "softmax_ce",
         r"\frac{\partial \ell}{\partial w_{d,:}}",
         factors,
         direct,
@@ -282,11 +282,11 @@ def chain_rule(loss: str) -> ChainRule:
 
     Parameters
     ----------
-    loss : {"logistic", "mse", "softmax"}
+    loss : {"logistic", "mse_sigmoid", "softmax_ce"}
         ``"logistic"``: Bernoulli NLL of ``p = sigma(z)``; the product is
         :math:`(p - t)\,x_d` (the factors :math:`p(1-p)` cancel, D12b).
-        ``"mse"``: :math:`\tfrac12(p-t)^2`; the product keeps :math:`p(1-p)` (D7a).
-        ``"softmax"``: cross-entropy of ``p = softmax(z)`` with K = 3 classes; the
+        ``"mse_sigmoid"``: :math:`\tfrac12(p-t)^2`; the product keeps :math:`p(1-p)` (D7a).
+        ``"softmax_ce"``: cross-entropy of ``p = softmax(z)`` with K = 3 classes; the
         product is the row :math:`x_d\,(p - y)^{\mathsf T}` (D9a).
 
     Returns
@@ -308,8 +308,8 @@ def chain_rule(loss: str) -> ChainRule:
     >>> bool(chain.verify())
     True
     """
-    if loss in ("logistic", "mse"):
+    if loss in ("logistic", "mse_sigmoid"):
         return _binary_chain(loss)
-    if loss == "softmax":
+    if loss == "softmax_ce":
         return _softmax_chain()
     raise ValueError(f"loss: expected one of {CHAIN_LOSSES}, got {loss!r}")

@@ -36,10 +36,11 @@ from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
 
 from .derivations import Derivation
-from .expressions import Sigmoid, describe, l2_penalty, sigmoid, softmax
+from .expressions import LOSSES, Sigmoid, describe, l2_penalty, sigmoid, softmax
 
 __all__ = [
     "BACKENDS",
+    "LOSSES",
     "GRADIENT_LOSSES",
     "generate",
     "to_numpy",
@@ -52,8 +53,8 @@ __all__ = [
 #: Names accepted by the ``backend`` argument.
 BACKENDS = ("numpy", "torch")
 
-#: Losses accepted by ``gradient_function``.
-GRADIENT_LOSSES = ("logistic", "mse_sigmoid", "softmax_ce", "logistic_l2")
+#: Losses accepted by ``gradient_function``: ``LOSSES`` and the logistic loss with an L2 penalty.
+GRADIENT_LOSSES = (*LOSSES, "logistic_l2")
 
 
 # ---------------------------------------------------------------------------

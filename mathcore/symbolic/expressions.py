@@ -21,6 +21,7 @@ from fractions import Fraction
 import sympy as sp
 
 __all__ = [
+    "LOSSES",
     "Sigmoid",
     "Softplus",
     "explicit",
@@ -40,6 +41,11 @@ __all__ = [
     "symbolic_matrix",
     "symbolic_data",
 ]
+
+#: The loss vocabulary of the whole package (chain rule, code generation, gradient
+#: checks, the objectives and ``train_mlp``): the Bernoulli NLL of a sigmoid output, the
+#: squared error of a sigmoid output, and softmax cross-entropy.
+LOSSES = ("logistic", "mse_sigmoid", "softmax_ce")
 
 
 # ---------------------------------------------------------------------------
