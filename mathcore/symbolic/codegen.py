@@ -29,14 +29,13 @@ from __future__ import annotations
 
 import functools
 import keyword
-import math
 
 import sympy as sp
-from sympy.printing.precedence import PRECEDENCE
-from sympy.printing.pycode import PythonCodePrinter
 
+from ._checks import describe
+from ._printer import BACKENDS, NAMESPACES, ArrayCodePrinter, check_backend
 from .derivations import Derivation
-from .expressions import LOSSES, Sigmoid, describe, l2_penalty, sigmoid, softmax
+from .expressions import LOSSES, Sigmoid, l2_penalty, sigmoid, softmax
 
 __all__ = [
     "BACKENDS",
@@ -50,115 +49,9 @@ __all__ = [
     "logistic_loss_gradient",
 ]
 
-#: Names accepted by the ``backend`` argument.
-BACKENDS = ("numpy", "torch")
 
 #: Losses accepted by ``gradient_function``: ``LOSSES`` and the logistic loss with an L2 penalty.
 GRADIENT_LOSSES = (*LOSSES, "logistic_l2")
-
-
-# ---------------------------------------------------------------------------
-# Printing
-# ---------------------------------------------------------------------------
-
-
-class _ArrayCodePrinter(PythonCodePrinter):
-    """Prints element-wise array code with backend-neutral function names."""
-
-    def __init__(self):
-        super().__init__({"fully_qualified_modules": False, "strict": True})
-
-    def _print_Add(self, expr, order=None):
-        # Positive terms first, then subtract the others: "sigmoid(z) - t".
-        positive = [a for a in expr.args if not a.could_extract_minus_sign()]
-        negative = [-a for a in expr.args if a.could_extract_minus_sign()]
-        if not positive:
-            text = "-" + self.parenthesize(negative[0], PRECEDENCE["Mul"])
-            negative = negative[1:]
-        else:
-            text = " + ".join(self.parenthesize(a, PRECEDENCE["Add"]) for a in positive)
-        for term in negative:
-            text += " - " + self.parenthesize(term, PRECEDENCE["Add"], strict=True)
-        return text
-
-    def _print_Sigmoid(self, expr):
-        return f"sigmoid({self._print(expr.args[0])})"
-
-    def _print_Softplus(self, expr):
-        return f"softplus({self._print(expr.args[0])})"
-
-    def _print_Heaviside(self, expr):
-        value_at_zero = expr.args[1] if len(expr.args) > 1 else sp.Rational(1, 2)
-        return f"heaviside({self._print(expr.args[0])}, {self._print(value_at_zero)})"
-
-    def _print_Max(self, expr):
-        text = self._print(expr.args[0])
-        for arg in expr.args[1:]:
-            text = f"maximum({text}, {self._print(arg)})"
-        return text
-
-    def _print_Abs(self, expr):
-        return f"abs({self._print(expr.args[0])})"
-
-
-def _numpy_namespace() -> dict:
-    import numpy as np
-    from scipy.special import expit
-
-    return {
-        "sigmoid": expit,
-        "softplus": lambda z: np.logaddexp(0.0, z),
-        "exp": np.exp,
-        "log": np.log,
-        "log1p": np.log1p,
-        "sqrt": np.sqrt,
-        "tanh": np.tanh,
-        "heaviside": np.heaviside,
-        "maximum": np.maximum,
-        "abs": np.abs,
-        "pi": math.pi,
-        "e": math.e,
-    }
-
-
-def _torch_namespace() -> dict:
-    import torch
-
-    def softplus(z):
-        # log1p(exp(z)) up to z = 40, z above: exact in float32 and float64 (the
-        # remainder log1p(exp(-40)) ~ 4e-18 is below half an ulp of 40), in one pass.
-        return torch.nn.functional.softplus(z, threshold=40.0)
-
-    def heaviside(z, value_at_zero):
-        return torch.heaviside(z, torch.as_tensor(float(value_at_zero), dtype=z.dtype))
-
-    def maximum(a, b):
-        a, b = torch.as_tensor(a), torch.as_tensor(b)
-        return torch.maximum(a, b)
-
-    return {
-        "sigmoid": torch.sigmoid,
-        "softplus": softplus,
-        "exp": torch.exp,
-        "log": torch.log,
-        "log1p": torch.log1p,
-        "sqrt": torch.sqrt,
-        "tanh": torch.tanh,
-        "heaviside": heaviside,
-        "maximum": maximum,
-        "abs": torch.abs,
-        "pi": math.pi,
-        "e": math.e,
-    }
-
-
-_NAMESPACES = {"numpy": _numpy_namespace, "torch": _torch_namespace}
-
-
-def check_backend(backend) -> str:
-    if backend not in BACKENDS:
-        raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
-    return backend
 
 
 def _safe_names(args, reserved) -> list:
@@ -236,7 +129,7 @@ def generate(expr, args, backend: str = "numpy", *, name: str = "generated", cse
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"name: expected a Python identifier, got {name!r}")
 
-    namespace = _NAMESPACES[backend]()
+    namespace = NAMESPACES[backend]()
     names = _safe_names(args, reserved=set(namespace) | {name})
     renamed = {a: sp.Symbol(n, **a.assumptions0) for a, n in zip(args, names, strict=True)}
     expr = expr.xreplace(renamed)
@@ -253,7 +146,7 @@ def generate(expr, args, backend: str = "numpy", *, name: str = "generated", cse
     else:
         temporaries, body = [], expr
 
-    printer = _ArrayCodePrinter()
+    printer = ArrayCodePrinter()
     try:
         lines = [f"    {s} = {printer.doprint(v)}" for s, v in temporaries]
         lines.append(f"    return {printer.doprint(body)}")

@@ -16,9 +16,16 @@ over samples (derivations use the sum; generated code may divide by N).
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import sympy as sp
+
+from ._checks import (
+    as_column,
+    as_expr,
+    as_matrix,
+    elementwise,
+    require_probability,
+)
+from .functions import Sigmoid, Softplus, explicit
 
 __all__ = [
     "LOSSES",
@@ -46,205 +53,6 @@ __all__ = [
 #: checks, the objectives and ``train_mlp``): the Bernoulli NLL of a sigmoid output, the
 #: squared error of a sigmoid output, and softmax cross-entropy.
 LOSSES = ("logistic", "mse_sigmoid", "softmax_ce")
-
-
-# ---------------------------------------------------------------------------
-# Input checking (shared by the whole subpackage)
-# ---------------------------------------------------------------------------
-
-
-def describe(value) -> str:
-    """Short description of a received value for error messages."""
-    if isinstance(value, sp.MatrixBase):
-        return f"Matrix of shape {value.shape}"
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{type(value).__name__} {text}"
-
-
-def _as_expr(value, name: str) -> sp.Expr:
-    """Return ``value`` as a scalar SymPy expression, or raise TypeError.
-
-    Python ``int`` and ``fractions.Fraction`` are converted exactly.  Floats are
-    rejected on purpose: ``0.1`` is not exactly one tenth, and exact identities
-    need exact numbers (use ``sp.Rational(1, 10)``).
-    """
-    if isinstance(value, bool):
-        raise TypeError(f"{name}: expected a SymPy expression, got bool {value!r}")
-    if isinstance(value, int):
-        return sp.Integer(value)
-    if isinstance(value, Fraction):
-        return sp.Rational(value.numerator, value.denominator)
-    if isinstance(value, sp.Expr):
-        return value
-    hint = " (use sp.Rational for exact numbers)" if isinstance(value, float) else ""
-    raise TypeError(
-        f"{name}: expected a scalar SymPy expression or int, got {describe(value)}{hint}"
-    )
-
-
-def _as_column(value, name: str, length: int | None = None) -> sp.Matrix:
-    """Return ``value`` as a SymPy column vector (k x 1 Matrix), or raise."""
-    if not isinstance(value, sp.MatrixBase):
-        raise TypeError(f"{name}: expected a SymPy column Matrix, got {describe(value)}")
-    if value.shape[1] != 1:
-        raise ValueError(f"{name}: expected a column vector of shape (k, 1), got shape {value.shape}")
-    if length is not None and value.shape[0] != length:
-        raise ValueError(f"{name}: expected shape ({length}, 1), got shape {value.shape}")
-    return sp.Matrix(value)
-
-
-def _as_matrix(value, name: str) -> sp.Matrix:
-    """Return ``value`` as a SymPy Matrix, or raise TypeError."""
-    if not isinstance(value, sp.MatrixBase):
-        raise TypeError(f"{name}: expected a SymPy Matrix, got {describe(value)}")
-    return sp.Matrix(value)
-
-
-def _require_positive(value: sp.Expr, name: str) -> None:
-    """A log needs a positive argument: refuse anything SymPy cannot prove positive."""
-    if value.is_positive is not True:
-        raise ValueError(
-            f"{name}: expected a positive expression (a probability inside a log; declare "
-            f"symbols with positive=True), got {value} whose sign SymPy cannot prove positive"
-        )
-
-
-def _require_probability(value: sp.Expr, name: str) -> None:
-    """Refuse values known to lie outside (0, 1) and symbols not declared positive."""
-    _require_positive(value, name)
-    if (1 - value).is_positive is False:
-        raise ValueError(f"{name}: expected a probability in (0, 1), got {value}")
-
-
-def _elementwise(func, value, name):
-    """Apply the scalar ``func`` to an expression or to every entry of a Matrix."""
-    if isinstance(value, sp.MatrixBase):
-        return sp.Matrix(value).applyfunc(lambda entry: func(_as_expr(entry, name)))
-    return func(_as_expr(value, name))
-
-
-# ---------------------------------------------------------------------------
-# Named functions for display and code generation
-# ---------------------------------------------------------------------------
-
-
-class Sigmoid(sp.Function):
-    r"""The logistic sigmoid as a *named* SymPy function, printed as :math:`\sigma(z)`.
-
-    Use it to display formulas and to generate code (it becomes
-    ``scipy.special.expit`` or ``torch.sigmoid``).  For derivations use
-    ``sigmoid``, which returns the explicit definition ``1/(1 + exp(-z))``.
-    ``Sigmoid(z).rewrite(sp.exp)`` gives that definition.
-
-    Its derivative is known to SymPy as ``Sigmoid(z)*(1 - Sigmoid(z))``; derivation
-    D1a proves this from the definition.
-
-    Examples
-    --------
-    >>> import sympy as sp
-    >>> z = sp.Symbol("z", real=True)
-    >>> Sigmoid(z).rewrite(sp.exp)
-    1/(1 + exp(-z))
-    >>> Sigmoid(0)
-    1/2
-    """
-
-    @classmethod
-    def eval(cls, arg):
-        if arg.is_zero:
-            return sp.Rational(1, 2)
-        return None
-
-    def fdiff(self, argindex=1):
-        return self * (1 - self)
-
-    def _eval_rewrite_as_exp(self, arg, **kwargs):
-        return 1 / (1 + sp.exp(-arg))
-
-    def _eval_is_real(self):
-        return self.args[0].is_real
-
-    def _eval_is_positive(self):
-        return True if self.args[0].is_real else None
-
-    def _latex(self, printer, exp=None):
-        inner = printer._print(self.args[0])
-        if exp is not None:
-            return rf"\sigma^{{{exp}}}\left({inner}\right)"
-        return rf"\sigma\left({inner}\right)"
-
-
-class Softplus(sp.Function):
-    r"""``softplus(z) = log(1 + e^z)`` as a *named* SymPy function.
-
-    Printed as :math:`\operatorname{softplus}(z)`; in generated code it becomes the
-    stable ``numpy.logaddexp(0, z)`` (or its torch equivalent), never
-    ``log(1 + exp(z))``, which overflows for large ``z``.  Derivations use
-    ``softplus``; ``Softplus(z).rewrite(sp.exp)`` gives the definition.
-
-    Examples
-    --------
-    >>> import sympy as sp
-    >>> z = sp.Symbol("z", real=True)
-    >>> Softplus(z).rewrite(sp.exp)
-    log(exp(z) + 1)
-    """
-
-    @classmethod
-    def eval(cls, arg):
-        if arg.is_zero:
-            return sp.log(2)
-        return None
-
-    def fdiff(self, argindex=1):
-        return Sigmoid(self.args[0])
-
-    def _eval_rewrite_as_exp(self, arg, **kwargs):
-        return sp.log(1 + sp.exp(arg))
-
-    def _eval_is_real(self):
-        return self.args[0].is_real
-
-    def _eval_is_positive(self):
-        return True if self.args[0].is_real else None
-
-    def _latex(self, printer, exp=None):
-        inner = printer._print(self.args[0])
-        if exp is not None:
-            return rf"\operatorname{{softplus}}^{{{exp}}}\left({inner}\right)"
-        return rf"\operatorname{{softplus}}\left({inner}\right)"
-
-
-def explicit(expr):
-    """Replace the named functions ``Sigmoid`` and ``Softplus`` by their definitions.
-
-    Parameters
-    ----------
-    expr : sympy.Basic
-        Any expression or Matrix.
-
-    Returns
-    -------
-    sympy.Basic
-        The same object with ``Sigmoid(a) -> 1/(1 + exp(-a))`` and
-        ``Softplus(a) -> log(1 + exp(a))``.
-
-    Examples
-    --------
-    >>> import sympy as sp
-    >>> z = sp.Symbol("z", real=True)
-    >>> explicit(Sigmoid(z) - 1)
-    -1 + 1/(1 + exp(-z))
-    """
-    if isinstance(expr, sp.MatrixBase):
-        return expr.applyfunc(explicit)
-    if not isinstance(expr, sp.Basic):
-        raise TypeError(f"expr: expected a SymPy expression or Matrix, got {describe(expr)}")
-    return expr.replace(Sigmoid, lambda a: 1 / (1 + sp.exp(-a))).replace(
-        Softplus, lambda a: sp.log(1 + sp.exp(a))
-    )
 
 
 # ---------------------------------------------------------------------------
@@ -276,7 +84,7 @@ def sigmoid(z):
     >>> sigmoid(z)
     1/(1 + exp(-z))
     """
-    return _elementwise(lambda a: 1 / (1 + sp.exp(-a)), z, "z")
+    return elementwise(lambda a: 1 / (1 + sp.exp(-a)), z, "z")
 
 
 def softplus(z):
@@ -293,7 +101,7 @@ def softplus(z):
     -------
     sympy.Expr or sympy.Matrix
     """
-    return _elementwise(lambda a: sp.log(1 + sp.exp(a)), z, "z")
+    return elementwise(lambda a: sp.log(1 + sp.exp(a)), z, "z")
 
 
 def logit(p):
@@ -321,8 +129,8 @@ def logit(p):
     >>> logit(p)
     log(p/(1 - p))
     """
-    p = _as_expr(p, "p")
-    _require_probability(p, "p")
+    p = as_expr(p, "p")
+    require_probability(p, "p")
     return sp.log(p / (1 - p))
 
 
@@ -337,7 +145,7 @@ def log_sigmoid(z):
     -------
     sympy.Expr or sympy.Matrix
     """
-    return _elementwise(lambda a: -sp.log(1 + sp.exp(-a)), z, "z")
+    return elementwise(lambda a: -sp.log(1 + sp.exp(-a)), z, "z")
 
 
 def bernoulli_likelihood(z, t):
@@ -401,16 +209,16 @@ def bernoulli_nll(z, t, form: str = "softplus"):
 def _paired_columns(z, t):
     """Return two equal-length lists of entries from scalars or column vectors."""
     if isinstance(z, sp.MatrixBase) or isinstance(t, sp.MatrixBase):
-        zc = _as_column(z, "z")
-        tc = _as_column(t, "t", length=zc.shape[0])
+        zc = as_column(z, "z")
+        tc = as_column(t, "t", length=zc.shape[0])
         return list(zc), list(tc)
-    return [_as_expr(z, "z")], [_as_expr(t, "t")]
+    return [as_expr(z, "z")], [as_expr(t, "t")]
 
 
 def _scores(X, w, b=None) -> sp.Matrix:
     """Scores ``z = X w + b 1`` with shape checks."""
-    X = _as_matrix(X, "X")
-    w = _as_column(w, "w")
+    X = as_matrix(X, "X")
+    w = as_column(w, "w")
     if w.shape[0] != X.shape[1]:
         raise ValueError(
             f"w: expected shape ({X.shape[1]}, 1) to match X with {X.shape[1]} columns, "
@@ -418,7 +226,7 @@ def _scores(X, w, b=None) -> sp.Matrix:
         )
     z = X * w
     if b is not None:
-        z = z + _as_expr(b, "b") * sp.ones(X.shape[0], 1)
+        z = z + as_expr(b, "b") * sp.ones(X.shape[0], 1)
     return z
 
 
@@ -449,7 +257,7 @@ def logistic_loss(X, w, t, b=None):
     -t_1*(w_1*x_1,1 + w_2*x_1,2) - t_2*(w_1*x_2,1 + w_2*x_2,2) + log(exp(w_1*x_1,1 + w_2*x_1,2) + 1) + log(exp(w_1*x_2,1 + w_2*x_2,2) + 1)
     """
     z = _scores(X, w, b)
-    t = _as_column(t, "t", length=z.shape[0])
+    t = as_column(t, "t", length=z.shape[0])
     return bernoulli_nll(z, t)
 
 
@@ -479,7 +287,7 @@ def softmax(z) -> sp.Matrix:
     -------
     sympy.Matrix, shape (K, 1)
     """
-    z = _as_column(z, "z")
+    z = as_column(z, "z")
     denominator = sp.Add(*[sp.exp(a) for a in z])
     return z.applyfunc(lambda a: sp.exp(a) / denominator)
 
@@ -495,7 +303,7 @@ def log_sum_exp(z) -> sp.Expr:
     -------
     sympy.Expr
     """
-    z = _as_column(z, "z")
+    z = as_column(z, "z")
     return sp.log(sp.Add(*[sp.exp(a) for a in z]))
 
 
@@ -513,8 +321,8 @@ def softmax_cross_entropy(z, y) -> sp.Expr:
     -------
     sympy.Expr
     """
-    z = _as_column(z, "z")
-    y = _as_column(y, "y", length=z.shape[0])
+    z = as_column(z, "z")
+    y = as_column(y, "y", length=z.shape[0])
     p = softmax(z)
     return -sp.Add(*[y[k] * sp.log(p[k]) for k in range(z.shape[0])])
 
@@ -525,7 +333,7 @@ def relu(z):
     SymPy differentiates it to ``Heaviside(z)``, whose value at 0 is 1/2 (PyTorch
     uses 0 there); never rely on the value at the kink.
     """
-    return _elementwise(lambda a: sp.Max(0, a), z, "z")
+    return elementwise(lambda a: sp.Max(0, a), z, "z")
 
 
 def l2_penalty(w, lam) -> sp.Expr:
@@ -540,8 +348,8 @@ def l2_penalty(w, lam) -> sp.Expr:
     -------
     sympy.Expr
     """
-    w = _as_column(w, "w")
-    lam = _as_expr(lam, "lam")
+    w = as_column(w, "w")
+    lam = as_expr(lam, "lam")
     return lam / 2 * sp.Add(*[a**2 for a in w])
 
 

@@ -24,7 +24,8 @@ import sympy as sp
 from sympy.functions.elementary.hyperbolic import HyperbolicFunction
 from sympy.functions.elementary.trigonometric import TrigonometricFunction
 
-from .expressions import describe, explicit
+from ._checks import describe
+from .functions import explicit
 
 __all__ = ["VerifyResult", "verify"]
 
