@@ -1,10 +1,11 @@
 # The course's commands. Each bootstraps .venv from requirements.txt when it is missing or stale.
 #   make book       build the HTML into _build/html
 #   make test       lint, unit tests, every notebook under nbval (on this machine's kernels, then on
-#                   foreign ones), hygiene, strict build, browser tests, the reader's path (every
-#                   notebook in a fresh unpinned environment) and a --quick smoke run of the benchmarks
+#                   foreign ones), hygiene, strict build, browser tests, the PDF, the reader's path
+#                   (every notebook in a fresh unpinned environment) and a --quick benchmark run
 #   make floors     unit tests with every dependency at the lowest version pyproject.toml allows
 #   make notebooks  re-execute every notebook in place with clean outputs (and refresh book/status.md)
+#   make pdf        the whole book as one PDF in _build/pdf/ (printed offline by Chromium), checked
 #   make bench      run the benchmarks (results in benchmarks/results/)
 #   make lab        open JupyterLab in the course environment
 
@@ -20,7 +21,7 @@ export PYTHONHASHSEED := 0
 unexport MPLBACKEND
 NB ?= book/*.ipynb
 
-.PHONY: help venv book test lint unit nbval portability hygiene build browser reader-path floors notebooks \
+.PHONY: help venv book pdf test lint unit nbval portability hygiene build browser reader-path floors notebooks \
 	gpu-wheels gpu-check bench bench-quick lab clean
 
 help:
@@ -46,11 +47,12 @@ book: $(STAMP)
 	@echo "The book is in _build/html: open file://$(CURDIR)/_build/html/index.html"
 
 # make test: each step stops the run on failure, in this order.
-test: lint unit nbval portability hygiene build browser reader-path bench-quick
+test: lint unit nbval portability hygiene build browser pdf reader-path bench-quick
 	@echo "make test: all steps passed"
 
 lint: $(STAMP)
 	$(BIN)/ruff check mathcore tests tests_browser tools benchmarks book/_ext
+	$(BIN)/python tools/lint_notebooks.py
 
 # The docstring examples of mathcore run as tests too (--doctest-modules).
 unit: $(STAMP)
@@ -77,6 +79,11 @@ hygiene: $(STAMP)
 build: $(STAMP)
 	rm -rf _build/html
 	$(BIN)/jupyter-book build . -W -n --keep-going
+
+# One PDF of the whole book: a single-page HTML build printed by headless Chromium, then checked
+# (pages, every chapter title, no raw LaTeX, a CJK font embedded). See tools/build_pdf.py.
+pdf: $(STAMP)
+	$(BIN)/python tools/build_pdf.py
 
 browser: $(STAMP)
 	$(BIN)/python -m pytest tests_browser -q

@@ -157,7 +157,7 @@ def test_bootstrap_cell_installs_what_is_missing_and_keeps_torch(monkeypatch, mi
 
 
 def test_bootstrap_cell_source_can_be_overridden(monkeypatch):
-    wheel = "mathcore[notebooks] @ file:///tmp/dist/mathcore-0.1.0-py3-none-any.whl"
+    wheel = "mathcore-course[notebooks] @ file:///tmp/dist/mathcore_course-0.2.0-py3-none-any.whl"
     calls, _ = run_bootstrap(monkeypatch, missing=("mathcore",), env={"MATHCORE_INSTALL": wheel})
     assert f'"{wheel}"' in calls[0][1] and DEFAULT_SOURCE not in calls[0][1]
 
@@ -204,3 +204,29 @@ def test_licence_files_and_expression():
     assert "Creative Commons Attribution 4.0 International" in (ROOT / "LICENSE-TEXT").read_text()
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]  # PEP 639
+
+
+# Majors that run on the runners' current JavaScript runtime (Node 24); older ones are deprecated.
+MIN_ACTION_MAJOR = {"actions/checkout": 6, "actions/setup-python": 6, "actions/upload-artifact": 6,
+                    "actions/upload-pages-artifact": 5, "actions/deploy-pages": 5}
+
+
+def test_workflows_use_current_action_majors():
+    seen = set()
+    for name in ("test.yml", "deploy.yml"):
+        for job in load(name)["jobs"].values():
+            for step in job["steps"]:
+                if "uses" not in step:
+                    continue
+                action, _, version = step["uses"].partition("@")
+                assert action in MIN_ACTION_MAJOR, f"{name}: unknown action {action}: add its minimum major here"
+                assert int(version.lstrip("v").split(".")[0]) >= MIN_ACTION_MAJOR[action], f"{name}: {step['uses']}"
+                seen.add(action)
+    assert seen == set(MIN_ACTION_MAJOR)
+
+
+def test_ci_uses_the_runners_chromium_instead_of_a_deb():
+    """Ubuntu runners have no 'chromium' deb (it is a snap stub); the image ships a Chromium/Chrome binary."""
+    steps = run_steps(load("test.yml"))
+    assert not any("apt-get install" in step and "chromium" in step for step in steps)
+    assert any("GITHUB_ENV" in step and "CHROMIUM=" in step for step in steps)

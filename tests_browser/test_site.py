@@ -144,6 +144,19 @@ def visit(browser, server):
         v.close()
 
 
+RAW_LATEX_JS = r"""() => {
+  const walker = document.createTreeWalker(document.querySelector('main') || document.body,
+                                           NodeFilter.SHOW_TEXT);
+  const raw = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (el.closest('pre, code, script, style, mjx-container, .math, .highlight, textarea')) continue;
+    if (/\$|\\frac|\\begin\{/.test(n.textContent)) raw.push(n.textContent.trim().slice(0, 80));
+  }
+  return raw.slice(0, 5);
+}"""
+
+
 def unexpected(errors):
     return [e for e in errors if not any(p.search(e) for p in CONSOLE_ALLOWLIST)]
 
@@ -167,6 +180,9 @@ def test_page(visit, path):
         raw = page.evaluate("Array.from(document.querySelectorAll('.math')).filter("
                             "e => !e.querySelector('mjx-container')).length")
         assert raw == 0, f"{path}: {raw} equations were left untypeset"
+    # Math that the Markdown parser did not recognise stays as raw LaTeX in the prose.
+    leaked = page.evaluate(RAW_LATEX_JS)
+    assert not leaked, f"{path}: raw LaTeX in the text (math the parser did not recognise): {leaked}"
     broken = page.evaluate(
         "Promise.all(Array.from(document.images).map(async img => {"
         "  try { if (!img.complete) await new Promise(r => {img.onload = r; img.onerror = r;});"
@@ -238,3 +254,62 @@ def test_site_has_no_external_script_or_stylesheet():
             offenders.append(f"{page.relative_to(HTML)}: {tag[:120]}")
     assert not offenders, offenders[:10]
 
+
+
+def _content_images(html: str) -> list[str]:
+    """The <img> tags of the book's figures (written to _images/), not the theme's logos and icons."""
+    return [tag for tag in re.findall(r"<img\b[^>]*>", html) if re.search(r'\bsrc="[^"]*_images/', tag)]
+
+
+FILENAME_LIKE = re.compile(r"^[\w./-]*\.(png|svg|jpe?g|gif)$|^[0-9a-f]{32,}", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PAGES)
+def test_every_figure_has_alt_text(path):
+    """Every figure in the built page says what it shows to a screen reader (not a file name or hash)."""
+    page = HTML / path
+    if not page.exists():
+        pytest.fail(f"{page} missing: build the book first")
+    problems = []
+    figures = _content_images(page.read_text(encoding="utf-8"))
+    assert figures or path.endswith("status.html"), f"{path}: no figures found (is the pattern still right?)"
+    for tag in figures:
+        alt = re.search(r'\balt="([^"]*)"', tag)
+        text = (alt.group(1) if alt else "").strip()
+        if len(text) < 20 or FILENAME_LIKE.search(text):
+            src = re.search(r'\bsrc="([^"]*)"', tag)
+            problems.append(f"{src.group(1) if src else tag[:60]}: alt={text!r}")
+    assert not problems, f"{path}: figures without a description: {problems[:5]}"
+
+
+def _white_fraction(png: bytes) -> float:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
+    return float((pixels.min(axis=2) > 180).mean())
+
+
+def test_figures_are_not_white_boxes_in_dark_mode(visit):
+    """In the dark theme the figures are shown dark: light pixels (every channel > 180) cover under 20 %
+    of each figure of Chapter 1 (the theme's default only dims them, to a light grey box)."""
+    v = visit("book/ch01_regression_vs_classification.html")
+    v.page.evaluate("document.documentElement.dataset.theme = 'dark'; document.documentElement.dataset.mode = 'dark'")
+    v.page.wait_for_timeout(300)
+    figures = v.page.query_selector_all("main .cell_output img, main figure img")
+    assert len(figures) >= 3, f"expected at least 3 figures on chapter 1, found {len(figures)}"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    fractions = []
+    for k, img in enumerate(figures):
+        img.scroll_into_view_if_needed()
+        shot = img.screenshot()
+        if k == 0:
+            (SCREENSHOTS / "ch01_dark_figure.png").write_bytes(shot)
+        fractions.append(_white_fraction(shot))
+    assert max(fractions) < 0.2, f"near-white share of each figure in dark mode: {fractions}"
+    v.page.evaluate("document.documentElement.dataset.theme = 'light'; document.documentElement.dataset.mode = 'light'")
+    v.page.wait_for_timeout(300)
+    light = [_white_fraction(img.screenshot()) for img in figures[:3]]
+    assert min(light) > 0.5, f"the light theme should show the figures on white: {light}"

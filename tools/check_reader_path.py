@@ -45,7 +45,7 @@ def build_wheel() -> Path:
     dist = WORK / "dist"
     shutil.rmtree(dist, ignore_errors=True)
     sh(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", dist, ROOT)
-    (wheel,) = dist.glob("mathcore-*.whl")
+    (wheel,) = dist.glob("mathcore_course-*.whl")
     return wheel
 
 
@@ -100,7 +100,7 @@ def main(argv=None) -> int:
     torch_before = torch_install_stamp(python)
     # Kernels inherit this process's environment; nothing of the project's may leak into them.
     os.environ.update({"JUPYTER_PATH": str(WORK / "venv" / "share" / "jupyter"),
-                       "MATHCORE_INSTALL": f"mathcore[notebooks] @ {wheel.as_uri()}",
+                       "MATHCORE_INSTALL": f"mathcore-course[notebooks] @ {wheel.as_uri()}",
                        "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
     for name in ("MPLBACKEND", "PYTHONPATH", "VIRTUAL_ENV"):
         os.environ.pop(name, None)

@@ -2,7 +2,8 @@
 
 In the project's environment it finds everything and does nothing (no output, so nbval compares an
 empty output). In Colab, Binder or a fresh download it installs ``mathcore`` with its ``notebooks``
-extra, pinning the torch that is already there so that Colab's CUDA build is never replaced.
+extra (the distribution is named ``mathcore-course``: ``mathcore`` on PyPI is
+another project), pinning the torch that is already there so that Colab's CUDA build is never replaced.
 ``MATHCORE_INSTALL`` overrides what is installed (a pip requirement, e.g. a local wheel), which is how
 ``tools/check_reader_path.py`` tests this cell offline.
 
@@ -18,7 +19,7 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SOURCE = "mathcore[notebooks] @ git+https://github.com/mathcore-course/logistic-regression-book"
+DEFAULT_SOURCE = "mathcore-course[notebooks] @ git+https://github.com/mathcore-course/logistic-regression-book"
 
 SOURCE = f'''\
 # Set-up for Colab, Binder or a fresh download: installs the course's package and what the chapters

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 STATUS_JSON = BOOK / "status.json"
 STATUS_MD = BOOK / "status.md"
-LIBRARIES = ["mathcore", "numpy", "scipy", "sympy", "torch", "scikit-learn", "statsmodels", "matplotlib",
+LIBRARIES = ["mathcore-course", "numpy", "scipy", "sympy", "torch", "scikit-learn", "statsmodels", "matplotlib",
              "jupyter-book", "myst-nb", "nbval"]
 DETERMINISTIC_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                      "PYTHONHASHSEED": "0", "CUBLAS_WORKSPACE_CONFIG": ":4096:8"}
