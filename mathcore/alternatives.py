@@ -41,6 +41,8 @@ __all__ = [
 
 
 def _array(value, name: str, ndim: int) -> np.ndarray:
+    if np.asarray(value).dtype == bool:  # True/False are labels or masks, not numbers
+        raise TypeError(f"{name}: expected an array of real numbers, got booleans")
     try:
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError):

@@ -33,6 +33,8 @@ def _array(value, name: str, ndim: int) -> np.ndarray:
     try:
         if isinstance(value, str | bytes) or value is None:
             raise TypeError
+        if np.asarray(value).dtype == bool:  # True/False are labels or masks, not numbers
+            raise TypeError
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name}: expected an array of numbers, got {type(value).__name__}") from exc
@@ -69,7 +71,9 @@ def _number(value, name: str, low: float = -np.inf, high: float = np.inf, open_l
 
 
 def _count(value, name: str, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name}: expected an integer >= {low}, got {value!r} of type {type(value).__name__}")
+    if value < low:
         raise ValueError(f"{name}: expected an integer >= {low}, got {value!r}")
     return int(value)
 

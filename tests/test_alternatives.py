@@ -303,3 +303,9 @@ def test_naive_bayes_doubling_is_also_what_scikit_learn_does():
         e1 = np.diff(one.predict_log_proba(x_te), axis=1)[:, 0] - prior
         e2 = np.diff(two.predict_log_proba(np.repeat(x_te, 2, axis=1)), axis=1)[:, 0] - prior
     np.testing.assert_allclose(e2, 2 * e1, rtol=1e-12, atol=1e-12)
+
+
+def test_boolean_features_are_refused():
+    """True/False arrays are not silently read as 0/1 features."""
+    with pytest.raises(TypeError, match=r"^X: expected an array of real numbers, got booleans"):
+        alt.pooled_class_statistics(np.array([[True, False], [False, True], [True, True]]), np.array([0, 1, 1]))

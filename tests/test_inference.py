@@ -312,3 +312,11 @@ def test_a_wrong_threshold_fails():
     c_fp, c_fn = sp.symbols(r"c_{\mathrm{FP}} c_{\mathrm{FN}}", positive=True)
     assert verify(item.lhs, (c_fp + c_fn) * (c_fp / (c_fp + c_fn) - p))
     assert not verify(item.lhs, (c_fp + c_fn) * (c_fn / (c_fp + c_fn) - p))
+
+
+def test_booleans_and_non_integer_counts_are_refused():
+    """True/False arrays are not silently read as 0/1, and a float count is a type error."""
+    with pytest.raises(TypeError, match=r"^t: expected an array of numbers, got ndarray"):
+        inf.bernoulli_nll(np.array([True, False]), np.array([0.3, -0.2]))
+    with pytest.raises(TypeError, match=r"^n: expected an integer >= 1, got 2.5 of type float"):
+        inf.wilson_interval(1, 2.5)
