@@ -106,11 +106,11 @@ def write_status(records: dict) -> None:
     ]
     for name in sorted(records):
         r = records[name]
-        lines.append(f"| [{name}]({Path(name).stem}.ipynb) | {r['seconds']:.1f} s | {r['device']} | {r['date']} |")
+        lines.append(f"| [{name}]({Path(name).stem}.ipynb) | {r['seconds']:.1f} s | `{r['device']}` | {r['date']} |")
     lines += ["", "## Library versions of the last refresh", "", "| library | version |", "|---|---|"]
     latest = max(records.values(), key=lambda r: r["date"]) if records else {"versions": versions()}
     for lib, ver in latest["versions"].items():
-        lines.append(f"| {lib} | {ver} |")
+        lines.append(f"| `{lib}` | {ver} |")  # names and data: nothing to translate
     lines.append("")
     STATUS_MD.write_text("\n".join(lines))
 
