@@ -1,5 +1,5 @@
 # The course's commands. Each bootstraps .venv from requirements.txt when it is missing or stale.
-#   make book       build the HTML into _build/html
+#   make book       build the HTML into _build/html (the Korean edition into _build/html/ko)
 #   make test       lint, unit tests, every notebook under nbval (on this machine's kernels, then on
 #                   foreign ones), hygiene, strict build, browser tests, the PDF, the reader's path
 #                   (every notebook in a fresh unpinned environment) and a --quick benchmark run
@@ -42,9 +42,11 @@ $(STAMP): requirements.txt pyproject.toml
 
 venv: $(STAMP)
 
+# Both editions: English in _build/html, Korean (locales/ko, tools/i18n.py) in _build/html/ko.
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
-	@echo "The book is in _build/html: open file://$(CURDIR)/_build/html/index.html"
+	$(BIN)/python tools/i18n.py build
+	@echo "The book is in _build/html: open file://$(CURDIR)/_build/html/index.html (Korean: ko/index.html)"
 
 # make test: each step stops the run on failure, in this order.
 test: lint unit nbval portability hygiene build browser pdf reader-path bench-quick
@@ -79,6 +81,7 @@ hygiene: $(STAMP)
 build: $(STAMP)
 	rm -rf _build/html
 	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/python tools/i18n.py build
 
 # One PDF of the whole book: a single-page HTML build printed by headless Chromium, then checked
 # (pages, every chapter title, no raw LaTeX, a CJK font embedded). See tools/build_pdf.py.

@@ -79,7 +79,7 @@ def test_there_is_a_catalogue_for_every_page_of_the_book():
 
 @pytest.mark.parametrize("po", PO_FILES, ids=page)
 def test_every_message_is_translated_and_none_is_fuzzy(po):
-    result = subprocess.run(["msgfmt", "--statistics", "-c", "-o", "/dev/null", str(po)],
+    result = subprocess.run(["msgfmt", "--statistics", "--check-header", "--check-domain", "-o", "/dev/null", str(po)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     stats = result.stderr
@@ -148,7 +148,11 @@ def test_data_messages_are_recognised():
     assert i18n.is_data("`CPU only (2 cores, AMD EPYC)`")
     assert i18n.is_data("12.0 s") and i18n.is_data("2026-12-07 03:38") and i18n.is_data("3.11.7")
     assert i18n.is_data("[ch01_regression_vs_classification.ipynb](ch01_regression_vs_classification.ipynb)")
+    assert i18n.is_data("1.0.4.post1") and i18n.is_data("2.13.0+cpu") and i18n.is_data("8.2 ms")
+    assert i18n.is_data("\np(t = 1 \\mid x) = \\sigma(z) = \\frac{1}{1 + e^{-z}} \\quad \\text{if } z > 0\n")
+    assert i18n.is_data("$w^\\top x = \\sum_d w_d x_d$.")
     assert not i18n.is_data("device") and not i18n.is_data("12 notebooks") and not i18n.is_data("")
+    assert not i18n.is_data("the gradient $X^\\top r$ in one pass") and not i18n.is_data("3 passes")
 
 
 def test_catalogues_follow_the_english_text(tmp_path):

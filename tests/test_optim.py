@@ -10,7 +10,7 @@ import torch
 
 import mathcore.symbolic as ms
 from mathcore import optim
-from mathcore.optim import _blocked
+from mathcore.optim import _blocked, _fused
 
 F64 = torch.float64
 
@@ -367,10 +367,15 @@ def test_unpenalised_softmax_newton_handles_the_singular_hessian():
     torch.testing.assert_close(theta.view(3, 3).sum(0), torch.zeros(3, dtype=F64), rtol=0, atol=1e-12)
 
 
-def _both_paths(monkeypatch, make, threads):
-    """(reference, fast) results of ``make()``: small X forced onto the blocked path for the second."""
+def _both_paths(monkeypatch, make, threads, path="blocked"):
+    """(reference, fast) results of ``make()``: small X forced onto a fast path for the second
+    (``"blocked"``: the torch blocks; ``"fused"``: the numba kernel)."""
     reference = make()
     monkeypatch.setattr(_blocked, "PARALLEL_MIN_ENTRIES", 0)
+    if path == "blocked":
+        monkeypatch.setattr(_fused, "numba", None)
+    elif not _fused.available():
+        pytest.skip("numba is not installed")
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
@@ -384,12 +389,13 @@ def _both_paths(monkeypatch, make, threads):
     return reference, fast
 
 
+@pytest.mark.parametrize("path", ["blocked", "fused"])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("threads", [1, 3])
 @pytest.mark.parametrize("shape", [(2001, 40), (50, 1), (7, 3), (3000, 5)], ids=str)
 @pytest.mark.parametrize("intercept", [True, False])
-def test_fast_path_equals_reference_path(monkeypatch, shape, intercept, threads, weighted):
-    """The blocked, threaded pass (the private fast path) gives the plain one-expression result.
+def test_fast_path_equals_reference_path(monkeypatch, shape, intercept, threads, weighted, path):
+    """The fast paths (torch blocks in threads; the fused numba kernel) give the plain one-expression result.
 
     Shapes include N smaller than one block, D = 1 and wide data (prefetched blocks);
     X is a non-contiguous view in half of the cases.
@@ -405,7 +411,7 @@ def test_fast_path_equals_reference_path(monkeypatch, shape, intercept, threads,
         obj = optim.LogisticObjective(X, t, lam=0.5, fit_intercept=intercept, block_rows=16, sample_weight=s)
         return (*obj.value_grad(theta), obj.value(theta), obj.hessian(theta))
 
-    ref, fast = _both_paths(monkeypatch, logistic, threads)
+    ref, fast = _both_paths(monkeypatch, logistic, threads, path)
     for a, b in zip(fast, ref, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14)
 
@@ -417,7 +423,7 @@ def test_fast_path_equals_reference_path(monkeypatch, shape, intercept, threads,
                                      sample_weight=s)
         return (*obj.value_grad(th), obj.value(th), obj.hessian(th))
 
-    ref, fast = _both_paths(monkeypatch, softmax, threads)
+    ref, fast = _both_paths(monkeypatch, softmax, threads, path)
     for a, b in zip(fast, ref, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14)
 

@@ -204,8 +204,9 @@ def main(argv: list[str]) -> int:
 
     pages = len(PdfReader(str(PDF)).pages)
     site = ROOT / "_build" / "html"
-    if site.is_dir():  # the book's first page links to it
-        shutil.copyfile(PDF, site / PDF.name)
+    for edition in (site, site / "ko"):  # each edition's first page links to it (the PDF is in English)
+        if edition.is_dir():
+            shutil.copyfile(PDF, edition / PDF.name)
     print(f"{PDF.relative_to(ROOT)}: {pages} pages, every chapter title present, every equation typeset, "
           "CJK font embedded")
     return 0

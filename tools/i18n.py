@@ -33,21 +33,27 @@ PROJECT = "Logistic regression from first principles"
 VERSION = "0.2.0"
 JB = Path(sys.executable).with_name("jupyter-book")
 
-# A message is "data" when nothing is left after removing these: it is copied, not translated.
+# A message is "data" when no word is left after removing these: it is copied, not translated.
 _DATA_PARTS = [
-    r"`[^`]*`",                               # code span
-    r"\[[^\]]*\]\([^)]*\.ipynb\)",            # link to a notebook
-    r"\d{4}-\d\d-\d\d( \d\d:\d\d)?",          # date
-    r"[-+]?\d[\d.,]*\s*(s|ms|µs|x|×|%)?",     # number with a unit
-    r"[\s|,;:()]+",
+    r"`[^`]*`",                                   # code span
+    r"\[[^\]]*\]\([^)]*\.ipynb\)",                # link to a notebook
+    r"\$\$.*?\$\$|\$[^$]*\$",                       # math
+    r"\\(text|mathrm|operatorname\*?|mathbf)\{[^}]*\}",  # words inside a display equation
+    r"\\(begin|end)\{[^}]*\}",                    # environments of a display equation
+    r"\\[A-Za-z]+",                               # LaTeX commands
+    r"\d{4}-\d\d-\d\d( \d\d:\d\d)?",              # date
+    r"\d+\.\d+\.\d+([.+][A-Za-z0-9]+)*",             # version such as 1.0.4.post1 or 2.13.0+cpu
+    r"[-+]?\d[\d.,]*\s*(ms|µs|s|x|×|%)?(?![A-Za-z])",  # number with a unit
 ]
 
 
 def is_data(msgid: str) -> bool:
     rest = msgid
     for pattern in _DATA_PARTS:
-        rest = re.sub(pattern, "", rest)
-    return rest == "" and msgid.strip() != ""
+        rest = re.sub(pattern, " ", rest, flags=re.S)
+    # in an equation, letter pairs such as dx are symbols, not words
+    word = r"[A-Za-z]{3,}" if re.search(r"\\[A-Za-z]", msgid) else r"[A-Za-z]{2,}"
+    return msgid.strip() != "" and not re.search(word + r"|[\uac00-\ud7a3]", rest)
 
 
 def is_docstring(message) -> bool:
@@ -68,7 +74,44 @@ def extract(out: Path = POT_DIR) -> Path:
         stdout=subprocess.DEVNULL)
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(tmp / "_build" / "gettext", out)
+    extract_figure_alt_text(out)
     return out
+
+
+def extract_figure_alt_text(out: Path) -> Path:
+    """The figures' alt text lives in cell metadata, which Sphinx does not extract: figures.pot holds it,
+    and book/_ext/translated_alt.py puts the Korean text on the images of the Korean build."""
+    import nbformat
+    from babel.messages.catalog import Catalog
+
+    catalog = Catalog(project=PROJECT, version=VERSION)
+    for notebook in sorted((ROOT / "book").glob("*.ipynb")):
+        for index, cell in enumerate(nbformat.read(notebook, as_version=4).cells):
+            alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt")
+            if alt:
+                catalog.add(alt, locations=[(f"book/{notebook.name}", index)])
+    path = out / "figures.pot"
+    with path.open("wb") as f:
+        write_po(f, catalog, width=0)
+    return path
+
+
+def tidy(po: Path) -> None:
+    """Set the header fields and copy the messages that have nothing to translate."""
+    with po.open("rb") as f:
+        catalog = read_po(f)
+    catalog.fuzzy, catalog.project, catalog.version = False, PROJECT, VERSION
+    catalog.last_translator = catalog.language_team = "The mathcore authors"
+    catalog.revision_date = catalog.creation_date
+    catalog.header_comment = (f"# Korean edition of {po.relative_to(PO_DIR).with_suffix('')}: "
+                              "translate msgstr only (tools/i18n.py).\n# CC BY 4.0, as the English text.")
+    for message in catalog:
+        # babel marks text with a "%" followed by a letter as a format string; none of ours is one
+        message.flags.discard("python-format")
+        if message.id and not message.string and is_data(message.id):
+            message.string = message.id
+    with po.open("wb") as f:
+        write_po(f, catalog, width=0)
 
 
 def update() -> None:
@@ -76,20 +119,7 @@ def update() -> None:
     run([Path(sys.executable).with_name("sphinx-intl"), "update", "-p", POT_DIR, "-l", "ko", "-d", LOCALES,
          "-w", "0"])
     for po in sorted(PO_DIR.rglob("*.po")):
-        with po.open("rb") as f:
-            catalog = read_po(f)
-        changed = True  # header fields below
-        catalog.fuzzy, catalog.project, catalog.version = False, PROJECT, VERSION
-        catalog.last_translator = catalog.language_team = "The mathcore authors"
-        catalog.revision_date = catalog.creation_date
-        catalog.header_comment = (f"# Korean edition of {po.relative_to(PO_DIR).with_suffix('')}: "
-                                  "translate msgstr only (tools/i18n.py).\n# CC BY 4.0, as the English text.")
-        for message in catalog:
-            if message.id and not message.string and is_data(message.id):
-                message.string, changed = message.id, True
-        if changed:
-            with po.open("wb") as f:
-                write_po(f, catalog, width=0)
+        tidy(po)
     print(f"Catalogues in {PO_DIR.relative_to(ROOT)}; translate the empty msgstr entries, then run check.")
 
 

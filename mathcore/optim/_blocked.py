@@ -31,6 +31,7 @@ import torch
 
 from .._validation import check_int
 from ..device import torch_threads
+from . import _fused
 
 # Target size of one block of rows of X. On the CPU a block (and the temporaries
 # made from it) stays in the cache, so the second read of the block (for the
@@ -117,6 +118,16 @@ def solver_threads(device="cpu"):
         _LOCAL.threads = None
 
 
+def pass_threads():
+    """Threads a pass over ``X`` may use: torch's setting on entry to the solver (``solver_threads``)."""
+    return getattr(_LOCAL, "threads", None) or torch.get_num_threads()
+
+
+def use_fused(X):
+    """Whether passes over ``X`` take the fused numba kernel: a large float ``X`` on the CPU, numba installed."""
+    return use_blocks(X) and X.dtype in (torch.float32, torch.float64) and _fused.available()
+
+
 def map_row_ranges(fn, X, rows_per_block):
     """``[fn(lo, hi), ...]`` over consecutive ranges of rows of ``X`` that cover it.
 
@@ -126,7 +137,7 @@ def map_row_ranges(fn, X, rows_per_block):
     takes fewer ranges. Results come back in row order whatever thread computed them.
     """
     n = X.shape[0]
-    n_workers = getattr(_LOCAL, "threads", None) or torch.get_num_threads()
+    n_workers = pass_threads()
     if not use_blocks(X) or n_workers <= 1:
         return [fn(0, n)]
     n_blocks = -(-n // rows_per_block)

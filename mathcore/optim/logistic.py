@@ -11,6 +11,7 @@ plus the penalty's gradient.
 import torch
 
 from ..symbolic.training import objective_functions
+from . import _fused
 from ._blocked import (
     CPU_BLOCK_BYTES,
     CPU_LOGISTIC_BLOCK_BYTES,
@@ -19,7 +20,9 @@ from ._blocked import (
     gram_lambda_max,
     hessian_block_rows,
     map_row_ranges,
+    pass_threads,
     use_blocks,
+    use_fused,
 )
 from ._blocked import block_rows as block_rows_for
 from .history import check_weights
@@ -86,6 +89,7 @@ class LogisticObjective:
         wide = X.shape[1] >= CPU_PREFETCH_MIN_FEATURES
         self.block_rows = block_rows_for(X, block_rows, CPU_LOGISTIC_BLOCK_BYTES if wide else CPU_BLOCK_BYTES)
         self._prefetch = wide and X.device.type == "cpu"
+        self.fused = True  # large CPU passes take the numba kernel when it is installed
         self.fns = objective_functions("logistic", "torch")  # generated from the SymPy derivation
         self._z = None  # z = X w + b of the last full evaluation ...
         self._z_theta = None  # ... and the theta it belongs to
@@ -112,6 +116,8 @@ class LogisticObjective:
         if rows is not None:  # a mini-batch (SGD): the reference path on its rows
             s = None if self.sample_weight is None else self.sample_weight[rows]
             return self._reference(theta, grad, self.X[rows], self.t[rows], s, keep_z=False)
+        if self.fused and use_fused(self.X):
+            return self._fused_pass(theta, grad)
         if use_blocks(self.X):
             return self._blocked(theta, grad)
         return self._reference(theta, grad, self.X, self.t, self.sample_weight, keep_z=True)
@@ -187,6 +193,22 @@ class LogisticObjective:
         gw = sum(part[1] for part in parts)
         gb = sum(part[2] for part in parts) if b is not None else None
         return self._finish(self.n_samples, w, loss, gw, gb, True)
+
+    def _fused_pass(self, theta, grad):
+        """The fused path: the same sums in one read of ``X`` by the numba kernel (see ``_fused``)."""
+        X = self.X
+        if self._z is None or self._z.shape != (self.n_samples,):
+            self._z = X.new_empty(self.n_samples)
+        w, b = self.split(theta.detach())
+        s = None if self.sample_weight is None else self.sample_weight.numpy()
+        loss, gw, gb = _fused.logistic_sums(X.numpy(), self.t.numpy(), w.numpy(), 0.0 if b is None else float(b),
+                                            self._z.numpy(), sample_weight=s, grad=grad, threads=pass_threads())
+        self._z_theta = theta.detach().clone()
+        loss = torch.tensor(loss, dtype=X.dtype)
+        if not grad:
+            return self._finish(self.n_samples, w, loss, None, None, False)
+        gb = torch.tensor(gb, dtype=X.dtype) if b is not None else None
+        return self._finish(self.n_samples, w, loss, torch.from_numpy(gw).to(X.dtype), gb, True)
 
     def value(self, theta, rows=None):
         """Objective ``f(theta)`` as a 0-d tensor (on the rows ``rows`` if given)."""

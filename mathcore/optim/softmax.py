@@ -10,12 +10,15 @@ the penalty's gradient.
 import torch
 
 from ..symbolic.training import objective_functions
+from . import _fused
 from ._blocked import (
     add_weighted_gram,
     gram_lambda_max,
     hessian_block_rows,
     map_row_ranges,
+    pass_threads,
     use_blocks,
+    use_fused,
 )
 from ._blocked import block_rows as block_rows_for
 from .history import check_weights
@@ -76,6 +79,7 @@ class SoftmaxObjective:
         self.n_params = self.n_classes * self.n_cols
         self.block_rows = block_rows_for(X, block_rows)
         self.fns = objective_functions("softmax_ce", "torch")  # generated from the SymPy derivation
+        self.fused = True  # large CPU passes take the numba kernel when it is installed
         self._z = None
         self._z_theta = None
 
@@ -99,6 +103,8 @@ class SoftmaxObjective:
         if rows is not None:  # a mini-batch (SGD): the reference path on its rows
             s = None if self.sample_weight is None else self.sample_weight[rows]
             return self._reference(theta, grad, self.X[rows], self.y[rows], s, keep_z=False)
+        if self.fused and use_fused(self.X):
+            return self._fused_pass(theta, grad)
         if use_blocks(self.X):
             return self._blocked(theta, grad)
         return self._reference(theta, grad, self.X, self.y, self.sample_weight, keep_z=True)
@@ -164,6 +170,23 @@ class SoftmaxObjective:
         GW = torch.stack([part[1] for part in parts]).sum(dim=0) if grad else None
         gb = torch.stack([part[2] for part in parts]).sum(dim=0) if grad and b is not None else None
         return self._finish(self.n_samples, W, loss, GW, gb, grad)
+
+    def _fused_pass(self, theta, grad):
+        """The fused path: the same sums in one read of ``X`` by the numba kernel (see ``_fused``)."""
+        X = self.X
+        if self._z is None or self._z.shape != (self.n_samples, self.n_classes):
+            self._z = X.new_empty(self.n_samples, self.n_classes)
+        W, b = self.split(theta.detach())
+        b_arr = (b if b is not None else X.new_zeros(self.n_classes)).numpy()
+        s = None if self.sample_weight is None else self.sample_weight.numpy()
+        loss, GW, gb = _fused.softmax_sums(X.numpy(), self.y.numpy(), W.numpy(), b_arr, self._z.numpy(),
+                                           sample_weight=s, grad=grad, threads=pass_threads())
+        self._z_theta = theta.detach().clone()
+        loss = torch.tensor(loss, dtype=X.dtype)
+        if not grad:
+            return self._finish(self.n_samples, W, loss, None, None, False)
+        gb = torch.from_numpy(gb).to(X.dtype) if b is not None else None
+        return self._finish(self.n_samples, W, loss, torch.from_numpy(GW).to(X.dtype), gb, True)
 
     def value(self, theta, rows=None):
         """Objective ``f(theta)`` as a 0-d tensor (see ``LogisticObjective.value``)."""
