@@ -368,13 +368,19 @@ def test_unpenalised_softmax_newton_handles_the_singular_hessian():
 
 
 def _both_paths(monkeypatch, make, threads, path="blocked"):
-    """(reference, fast) results of ``make()``: small X forced onto a fast path for the second
-    (``"blocked"``: the torch blocks; ``"fused"``: the numba kernel)."""
+    """(reference, fast) results of ``make()``: the plain one-expression path first, then X forced onto a
+    fast path (``"blocked"``: the torch blocks; ``"fused"``: the numba kernel; ``"small"``: NumPy)."""
+    from mathcore.optim import logistic
+
+    monkeypatch.setattr(logistic, "SMALL_MAX_ENTRIES", -1)
     reference = make()
-    monkeypatch.setattr(_blocked, "PARALLEL_MIN_ENTRIES", 0)
+    if path == "small":
+        monkeypatch.setattr(logistic, "SMALL_MAX_ENTRIES", 2**40)
+    else:
+        monkeypatch.setattr(_blocked, "PARALLEL_MIN_ENTRIES", 0)
     if path == "blocked":
         monkeypatch.setattr(_fused, "numba", None)
-    elif not _fused.available():
+    elif path == "fused" and not _fused.available():
         pytest.skip("numba is not installed")
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
@@ -382,20 +388,21 @@ def _both_paths(monkeypatch, make, threads, path="blocked"):
         with _blocked.solver_threads():
             fast = make()
         assert torch.get_num_threads() == threads  # the caller's setting is restored
-        if threads > 1:  # the block workers run single-threaded operations
+        if threads > 1 and path == "blocked":  # the block workers run single-threaded operations
             assert set(_blocked.workers(threads).map(lambda _: torch.get_num_threads(), range(6))) == {1}
     finally:
         torch.set_num_threads(before)
     return reference, fast
 
 
-@pytest.mark.parametrize("path", ["blocked", "fused"])
+@pytest.mark.parametrize("path", ["blocked", "fused", "small"])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("threads", [1, 3])
 @pytest.mark.parametrize("shape", [(2001, 40), (50, 1), (7, 3), (3000, 5)], ids=str)
 @pytest.mark.parametrize("intercept", [True, False])
 def test_fast_path_equals_reference_path(monkeypatch, shape, intercept, threads, weighted, path):
-    """The fast paths (torch blocks in threads; the fused numba kernel) give the plain one-expression result.
+    """The fast paths (torch blocks in threads; the fused numba kernel; NumPy for small X) give the plain
+    one-expression result.
 
     Shapes include N smaller than one block, D = 1 and wide data (prefetched blocks);
     X is a non-contiguous view in half of the cases.
@@ -428,10 +435,16 @@ def test_fast_path_equals_reference_path(monkeypatch, shape, intercept, threads,
         torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14)
 
 
-def test_the_fit_trains_on_the_generated_functions():
-    """The objectives' loss and dl/dz are the functions mathcore.symbolic generates (same objects)."""
+def test_the_fit_trains_on_the_generated_functions(monkeypatch):
+    """The objectives' loss and dl/dz are the functions mathcore.symbolic generates (same objects): for
+    torch on the reference path, for NumPy on the small-problem path."""
+    from mathcore.optim import logistic
+
     X, t = make_binary(n=30, d=2)
     generated = ms.objective_functions("logistic", "torch")
+    small = optim.LogisticObjective(X, t)  # 60 entries: the NumPy path
+    assert small.np_fns is ms.objective_functions("logistic", "numpy")
+    monkeypatch.setattr(logistic, "SMALL_MAX_ENTRIES", -1)
     obj = optim.LogisticObjective(X, t)
     assert obj.fns is generated
     assert ms.gradient_function("logistic", "torch").generated[0] is generated.dloss_dz
@@ -442,6 +455,9 @@ def test_the_fit_trains_on_the_generated_functions():
     _, g = obj.value_grad(theta)
     r = generated.dloss_dz(X @ theta[:2] + theta[2], t)
     assert torch.equal(g[:2], (X.T @ r) / len(t))
+    Xn, tn, thn = X.numpy(), t.numpy(), theta.numpy()
+    r_np = small.np_fns.dloss_dz(Xn @ thn[:2] + thn[2], tn)
+    assert np.array_equal(small.value_grad(theta)[1].numpy()[:2], Xn.T @ r_np / len(t))
     # with sample weights, the generated weighted dl/dz
     s = torch.linspace(0.5, 1.5, len(t), dtype=F64)
     _, g = optim.LogisticObjective(X, t, sample_weight=s).value_grad(theta)
@@ -559,3 +575,44 @@ def test_weighted_objectives_match_autograd():
     f, g = objm.value_grad(thm)
     torch.testing.assert_close(f, refm(thm), rtol=1e-13, atol=0)
     torch.testing.assert_close(g, g_ref, rtol=1e-11, atol=1e-14)
+
+
+@pytest.mark.skipif(not _fused.available(), reason="numba is not installed")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_kernel_gives_the_same_bits_for_any_thread_count(dtype):
+    """Fixed blocks whose partial sums are added in block order: 1, 2 or 3 threads, identical results;
+    float32 input agrees with the float64 reference to float32 precision."""
+    rng = np.random.default_rng(3)
+    N, D, K = 70_001, 13, 4  # many blocks, the last one partial
+    X = rng.standard_normal((N, D)).astype(dtype)
+    t = (rng.random(N) < 0.4).astype(dtype)
+    y = rng.integers(0, K, N)
+    w, W, b = (0.1 * rng.standard_normal(D)).astype(dtype), (0.1 * rng.standard_normal((K, D))).astype(dtype), \
+        np.zeros(K, dtype)
+    runs = []
+    for threads in (1, 2, 3):
+        z, Z = np.empty(N, dtype), np.empty((N, K), dtype)
+        runs.append((_fused.logistic_sums(X, t, w, 0.25, z, threads=threads),
+                     _fused.softmax_sums(X, y, W, b, Z, threads=threads), z, Z))
+    for other in runs[1:]:
+        for a, c in zip(runs[0][:2], other[:2], strict=True):
+            assert a[0] == c[0] and np.array_equal(a[1], c[1]) and np.array_equal(a[2], c[2])
+        assert np.array_equal(runs[0][2], other[2]) and np.array_equal(runs[0][3], other[3])
+    loss, g, gb = runs[0][0]
+    X64, t64, w64 = X.astype(np.float64), t.astype(np.float64), w.astype(np.float64)
+    z64 = X64 @ w64 + float(np.float32(0.25))
+    r = 1 / (1 + np.exp(-z64)) - t64
+    tol = 1e-12 if dtype == np.float64 else 1e-4
+    assert np.abs(g - X64.T @ r).max() <= tol * np.abs(X64.T @ r).max()
+    assert abs(gb - r.sum()) <= tol * N
+
+
+def test_without_numba_the_objectives_use_torch_blocks_and_the_kernel_says_why(monkeypatch):
+    monkeypatch.setattr(_fused, "numba", None)
+    assert not optim.fused_kernel_available()
+    with pytest.raises(ImportError, match="numba"):
+        _fused.logistic_sums(np.ones((3, 2)), np.zeros(3), np.zeros(2), 0.0, np.empty(3))
+    X, t = make_binary(n=2000, d=200)  # 400,000 entries: a large-X pass
+    assert not _blocked.use_fused(X) and _blocked.use_blocks(X)
+    f, g = optim.LogisticObjective(X, t).value_grad(torch.zeros(201, dtype=F64))
+    assert torch.isfinite(g).all() and abs(float(f) - np.log(2)) < 1e-12

@@ -1,10 +1,12 @@
-"""Browser tests of the built book (``_build/html``), in a real headless Chromium.
+"""Browser tests of the built book (``_build/html``, the Korean edition in ``_build/html/ko``), in a real
+headless Chromium.
 
-For every page in ``_toc.yml``: HTTP 200, no console errors beyond a short allowlist, every equation
-rendered by MathJax without error nodes, every image decoded, and no request leaving 127.0.0.1.
-Search must find a term from Chapter 1.
+For every page in ``_toc.yml``, in both editions: HTTP 200, no console errors beyond a short allowlist,
+every equation rendered by MathJax without error nodes, every image decoded, and no request leaving
+127.0.0.1. Search must find a term from Chapter 1 (and a Korean word in the Korean edition); each page
+links to the same page in the other edition.
 
-Run after ``jupyter-book build .`` (``make test`` does). Without Debian's chromium these tests skip with a
+Run after ``make build`` (``make test`` does). Without Debian's chromium these tests skip with a
 reason, except under ``CI=true``, where they are required.
 """
 
@@ -55,6 +57,10 @@ def toc_pages() -> list[str]:
 
 PAGES = toc_pages()
 NOTEBOOK_PAGES = [p for p in PAGES if (ROOT / p.replace(".html", ".ipynb")).exists()]
+# The Korean edition (tools/i18n.py build): the same pages under ko/.
+KO_PAGES = [f"ko/{p}" for p in PAGES]
+KO_NOTEBOOK_PAGES = [f"ko/{p}" for p in NOTEBOOK_PAGES]
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 def _require_browser():
@@ -70,8 +76,9 @@ def _require_browser():
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-    if not (HTML / "index.html").exists():
-        pytest.fail(f"{HTML / 'index.html'} missing: build the book first (jupyter-book build .)")
+    for index in (HTML / "index.html", HTML / "ko" / "index.html"):
+        if not index.exists():
+            pytest.fail(f"{index} missing: build both editions first (make build)")
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -161,7 +168,7 @@ def unexpected(errors):
     return [e for e in errors if not any(p.search(e) for p in CONSOLE_ALLOWLIST)]
 
 
-@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("path", PAGES + KO_PAGES)
 def test_page(visit, path):
     v = visit(path)
     assert v.response is not None and v.response.status == 200, f"{path}: HTTP {v.response and v.response.status}"
@@ -202,7 +209,7 @@ def test_search_finds_chapter_1_term(visit):
     assert not v.external, v.external
 
 
-@pytest.mark.parametrize("path", NOTEBOOK_PAGES)
+@pytest.mark.parametrize("path", NOTEBOOK_PAGES + KO_NOTEBOOK_PAGES)
 def test_notebook_page_has_download_and_launch_buttons(visit, server, path):
     """A reader must be able to download the notebook or open it in Binder or Colab."""
     v = visit(path)
@@ -264,9 +271,10 @@ def _content_images(html: str) -> list[str]:
 FILENAME_LIKE = re.compile(r"^[\w./-]*\.(png|svg|jpe?g|gif)$|^[0-9a-f]{32,}", re.IGNORECASE)
 
 
-@pytest.mark.parametrize("path", NOTEBOOK_PAGES)
+@pytest.mark.parametrize("path", NOTEBOOK_PAGES + KO_NOTEBOOK_PAGES)
 def test_every_figure_has_alt_text(path):
-    """Every figure in the built page says what it shows to a screen reader (not a file name or hash)."""
+    """Every figure in the built page says what it shows to a screen reader (not a file name or hash),
+    in Korean on the Korean pages."""
     page = HTML / path
     if not page.exists():
         pytest.fail(f"{page} missing: build the book first")
@@ -276,7 +284,8 @@ def test_every_figure_has_alt_text(path):
     for tag in figures:
         alt = re.search(r'\balt="([^"]*)"', tag)
         text = (alt.group(1) if alt else "").strip()
-        if len(text) < 20 or FILENAME_LIKE.search(text):
+        korean_missing = path.startswith("ko/") and not HANGUL.search(text)
+        if len(text) < 20 or FILENAME_LIKE.search(text) or korean_missing:
             src = re.search(r'\bsrc="([^"]*)"', tag)
             problems.append(f"{src.group(1) if src else tag[:60]}: alt={text!r}")
     assert not problems, f"{path}: figures without a description: {problems[:5]}"
@@ -313,3 +322,41 @@ def test_figures_are_not_white_boxes_in_dark_mode(visit):
     v.page.wait_for_timeout(300)
     light = [_white_fraction(img.screenshot()) for img in figures[:3]]
     assert min(light) > 0.5, f"the light theme should show the figures on white: {light}"
+
+
+@pytest.mark.parametrize("path", ["book/ch04_chain_rule_and_gradient.html", "index.html", "book/glossary.html"])
+def test_each_page_links_to_the_same_page_in_the_other_edition(visit, path):
+    for here, there, lang in ((path, f"ko/{path}", "ko"), (f"ko/{path}", path, "en")):
+        v = visit(here)
+        link = v.page.eval_on_selector(".language-switch a", "a => a.href")
+        assert link.endswith("/" + there), f"{here}: links to {link}, expected {there}"
+        response = v.page.goto(link)
+        assert response.status == 200, f"{link}: HTTP {response.status}"
+        assert v.page.evaluate("document.documentElement.lang").startswith(lang)
+        assert not v.external, v.external
+
+
+def test_korean_chapter_4_reads_in_korean(visit):
+    """Chapter 4 in Korean: Hangul prose, rendered equations, a screenshot in _build/screenshots/ko_ch04.png."""
+    v = visit("ko/book/ch04_chain_rule_and_gradient.html")
+    v.page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
+    v.page.evaluate("MathJax.startup.promise")
+    text = v.page.inner_text("main")
+    assert len(HANGUL.findall(text)) > 2000, "the Korean chapter has little Korean text"
+    assert "연쇄 법칙" in v.page.title() or "연쇄 법칙" in text[:200]
+    assert v.page.evaluate("document.querySelectorAll('mjx-container').length") > 20
+    ui = v.page.inner_text("body")
+    assert "검색" in ui, "the theme's interface strings are not Korean"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    v.page.set_viewport_size({"width": 1280, "height": 1600})
+    v.page.screenshot(path=str(SCREENSHOTS / "ko_ch04.png"), full_page=False)
+    assert (SCREENSHOTS / "ko_ch04.png").stat().st_size > 50_000
+    assert not v.external, v.external
+
+
+def test_korean_search_finds_a_korean_word(visit):
+    v = visit("ko/search.html?q=%EC%8B%9C%EA%B7%B8%EB%AA%A8%EC%9D%B4%EB%93%9C")  # 시그모이드
+    v.page.wait_for_selector("#search-results ul.search li", timeout=20000)
+    links = v.page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.href)")
+    assert any("ch02_sigmoid_and_logistic_model" in link for link in links), links
+    assert not v.external, v.external

@@ -74,26 +74,30 @@ def extract(out: Path = POT_DIR) -> Path:
         stdout=subprocess.DEVNULL)
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(tmp / "_build" / "gettext", out)
-    extract_figure_alt_text(out)
+    extract_cell_text(out)
     return out
 
 
-def extract_figure_alt_text(out: Path) -> Path:
-    """The figures' alt text lives in cell metadata, which Sphinx does not extract: figures.pot holds it,
-    and book/_ext/translated_alt.py puts the Korean text on the images of the Korean build."""
+def extract_cell_text(out: Path) -> None:
+    """Text that Sphinx does not extract (book/_ext/i18n_extras.py puts the translations in the Korean
+    build): the figures' alt text, in cell metadata (figures.pot), and the exercises' titles, which
+    sphinx-exercise builds outside gettext's reach (exercises.pot)."""
     import nbformat
     from babel.messages.catalog import Catalog
 
-    catalog = Catalog(project=PROJECT, version=VERSION)
+    figures, exercises = (Catalog(project=PROJECT, version=VERSION) for _ in range(2))
     for notebook in sorted((ROOT / "book").glob("*.ipynb")):
         for index, cell in enumerate(nbformat.read(notebook, as_version=4).cells):
+            where = [(f"book/{notebook.name}", index)]
             alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt")
             if alt:
-                catalog.add(alt, locations=[(f"book/{notebook.name}", index)])
-    path = out / "figures.pot"
-    with path.open("wb") as f:
-        write_po(f, catalog, width=0)
-    return path
+                figures.add(alt, locations=where)
+            if cell.cell_type == "markdown":
+                for title in re.findall(r"^(?:`{3,}|:{3,})\{exercise\}[ \t]+(.+?)\s*$", cell.source, flags=re.M):
+                    exercises.add(title, locations=where)
+    for name, catalog in (("figures", figures), ("exercises", exercises)):
+        with (out / f"{name}.pot").open("wb") as f:
+            write_po(f, catalog, width=0)
 
 
 def tidy(po: Path) -> None:

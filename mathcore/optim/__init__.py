@@ -47,15 +47,18 @@ matrix products.
 **Layout** (one idea per module; see ARCHITECTURE.md at the repository root):
 ``logistic`` and ``softmax`` (the objectives), ``solvers`` (gradient descent, SGD,
 L-BFGS, Newton), ``linesearch``, ``history``, ``registry`` (the solver names, the
-"auto" policy, ``solve``) and ``_blocked``, the private CPU fast path: on a large
-``X`` each evaluation reads ``X`` once, in cache-sized blocks of rows split across
-threads, with the same results (up to rounding) as the plain one-expression path
-that small problems and GPUs use. No copy of ``X`` is ever made (in particular no
-column of ones is appended for the intercept).
+"auto" policy, ``solve``) and two private CPU fast paths with the contract of the
+plain one-expression path that GPUs and mini-batches use: ``_fused``, a numba kernel
+that computes loss and gradient in one read of a large ``X`` (when numba is
+installed: ``fused_kernel_available()``), and ``_blocked``, cache-sized blocks of
+rows split across threads, its fallback. Small ``X`` (at most ``SMALL_MAX_ENTRIES``
+entries) is evaluated with the generated NumPy functions. No copy of ``X`` is ever
+made (in particular no column of ones is appended for the intercept).
 """
 
 from .history import History
-from .logistic import LogisticObjective
+from ._fused import available as fused_kernel_available
+from .logistic import SMALL_MAX_ENTRIES, LogisticObjective
 from .registry import (
     AUTO_FALLBACK_MAX_PARAMS,
     AUTO_LBFGS_ITERS,
@@ -85,4 +88,6 @@ __all__ = [
     "AUTO_LBFGS_ITERS",
     "AUTO_FALLBACK_MAX_PARAMS",
     "SGD_LR_DECAY",
+    "SMALL_MAX_ENTRIES",
+    "fused_kernel_available",
 ]

@@ -8,6 +8,7 @@ is their composition with two matrix products, ``X^T dloss_dz(X w + b, t) / N``
 plus the penalty's gradient.
 """
 
+import numpy as np
 import torch
 
 from ..symbolic.training import objective_functions
@@ -27,7 +28,10 @@ from ._blocked import (
 from ._blocked import block_rows as block_rows_for
 from .history import check_weights
 
-__all__ = ["LogisticObjective"]
+__all__ = ["LogisticObjective", "SMALL_MAX_ENTRIES"]
+
+# Up to this many entries of X the objective evaluates in NumPy (see _small_pass).
+SMALL_MAX_ENTRIES = 60_000  # benchmarks/results/small.json: faster at every size up to 2000 x 30
 
 
 class LogisticObjective:
@@ -91,6 +95,12 @@ class LogisticObjective:
         self._prefetch = wide and X.device.type == "cpu"
         self.fused = True  # large CPU passes take the numba kernel when it is installed
         self.fns = objective_functions("logistic", "torch")  # generated from the SymPy derivation
+        # Small X on the CPU: the same generated functions for NumPy, a few microseconds per call
+        # where each torch call costs several (SMALL_MAX_ENTRIES is measured by benchmarks/bench_small.py).
+        small = X.device.type == "cpu" and X.numel() <= SMALL_MAX_ENTRIES and not X.requires_grad
+        self._small = (X.numpy(), t.numpy(), None if sample_weight is None else sample_weight.numpy()) \
+            if small else None
+        self.np_fns = objective_functions("logistic", "numpy") if small else None
         self._z = None  # z = X w + b of the last full evaluation ...
         self._z_theta = None  # ... and the theta it belongs to
 
@@ -116,6 +126,8 @@ class LogisticObjective:
         if rows is not None:  # a mini-batch (SGD): the reference path on its rows
             s = None if self.sample_weight is None else self.sample_weight[rows]
             return self._reference(theta, grad, self.X[rows], self.t[rows], s, keep_z=False)
+        if self._small is not None:
+            return self._small_pass(theta, grad)
         if self.fused and use_fused(self.X):
             return self._fused_pass(theta, grad)
         if use_blocks(self.X):
@@ -210,6 +222,43 @@ class LogisticObjective:
         gb = torch.tensor(gb, dtype=X.dtype) if b is not None else None
         return self._finish(self.n_samples, w, loss, torch.from_numpy(gw).to(X.dtype), gb, True)
 
+    @np.errstate(over="ignore")  # exp overflows to inf for |z| > 709; the results are still exact
+    def _small_pass(self, theta, grad):
+        """The small-problem path: the reference expression in NumPy, one array result per call."""
+        X, t, s = self._small
+        fns, D, n = self.np_fns, self.n_features, self.n_samples
+        th = theta.detach().numpy()
+        w = th[:D]
+        z = X @ w
+        if self.fit_intercept:
+            z += th[D]
+        self._z, self._z_theta = torch.from_numpy(z), theta.detach().clone()
+        loss = (fns.loss(z, t) if s is None else fns.weighted_loss(z, t, s)).sum()
+        f = torch.tensor(loss / n + 0.5 * self.alpha * float(w @ w), dtype=self.X.dtype)
+        if not grad:
+            return f
+        r = fns.dloss_dz(z, t) if s is None else fns.weighted_dloss_dz(z, t, s)
+        g = np.empty_like(th)
+        g[:D] = X.T @ r / n + fns.penalty_gradient(w, self.alpha)
+        if self.fit_intercept:
+            g[D] = r.sum() / n
+        return f, torch.from_numpy(g)
+
+    @np.errstate(over="ignore")
+    def _small_hessian(self, theta):
+        """``X~^T S X~ / N + alpha`` for small ``X``: the weights in NumPy, the Gram matrix by torch
+        (single-threaded in a solver: NumPy's BLAS would start its threads for this small product)."""
+        X, _, s = self._small
+        if self._cached_z(theta) is None:
+            self._small_pass(theta, False)
+        p = 1.0 / (1.0 + np.exp(-self._z.numpy()))
+        c = p * (1.0 - p) if s is None else p * (1.0 - p) * s
+        H = self.X.new_zeros(self.n_params, self.n_params)
+        add_weighted_gram(H, self.X, torch.from_numpy(c), self.fit_intercept)
+        H /= self.n_samples
+        H.diagonal()[: self.n_features] += self.alpha
+        return H
+
     def value(self, theta, rows=None):
         """Objective ``f(theta)`` as a 0-d tensor (on the rows ``rows`` if given)."""
         return self._evaluate(theta, grad=False, rows=rows)
@@ -235,6 +284,8 @@ class LogisticObjective:
         block; ``S`` is never formed. Reuses ``z`` from the last full
         ``value_grad`` call when ``theta`` is the same.
         """
+        if self._small is not None:
+            return self._small_hessian(theta)
         X, B, s = self.X, hessian_block_rows(self), self.sample_weight
         w, b = self.split(theta)
         z_all = self._cached_z(theta)
