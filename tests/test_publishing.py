@@ -80,7 +80,8 @@ def test_book_config_has_repository_buttons_and_launchers():
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     assert config["repository"]["url"].startswith("https://github.com/")
     html = config["html"]
-    assert html["use_edit_page_button"] and html["use_issues_button"] and html["use_download_button"]
+    # no edit button: the repository ref is the release tag (see below), and a tag cannot be edited
+    assert html["use_issues_button"] and html["use_download_button"] and not html["use_edit_page_button"]
     launch = config["launch_buttons"]
     assert launch["binderhub_url"] == "https://mybinder.org"
     assert launch["colab_url"] == "https://colab.research.google.com"
@@ -230,3 +231,19 @@ def test_ci_uses_the_runners_chromium_instead_of_a_deb():
     steps = run_steps(load("test.yml"))
     assert not any("apt-get install" in step and "chromium" in step for step in steps)
     assert any("GITHUB_ENV" in step and "CHROMIUM=" in step for step in steps)
+
+
+def test_launch_buttons_and_first_cell_are_pinned_to_the_release_tag_by_one_setting():
+    """_config.yml's repository.branch is the one setting: the launch buttons (Binder, Colab) open that
+    ref and the first cell installs mathcore from it; at a release it is the tag v<version>."""
+    import tomllib
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert config["repository"]["branch"] == f"v{version}"
+    assert DEFAULT_SOURCE.endswith(f"@v{version}") and config["repository"]["url"] in DEFAULT_SOURCE
+    import nbformat
+
+    for path in NOTEBOOKS:
+        first = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+        assert first.source == BOOTSTRAP, path.name

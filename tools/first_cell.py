@@ -5,7 +5,8 @@ empty output). In Colab, Binder or a fresh download it installs ``mathcore`` wit
 extra (the distribution is named ``mathcore-course``: ``mathcore`` on PyPI is
 another project), pinning the torch that is already there so that Colab's CUDA build is never replaced.
 ``MATHCORE_INSTALL`` overrides what is installed (a pip requirement, e.g. a local wheel), which is how
-``tools/check_reader_path.py`` tests this cell offline.
+``tools/check_reader_path.py`` tests this cell offline. What it installs by default is pinned to the
+release tag named in _config.yml (``repository.branch``), the same ref the launch buttons open.
 
 ``python tools/first_cell.py`` writes the cell into every notebook in ``book/``;
 ``tests/test_notebook_hygiene.py`` checks that each notebook starts with exactly this cell.
@@ -19,7 +20,20 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SOURCE = "mathcore-course[notebooks] @ git+https://github.com/mathcore-course/logistic-regression-book"
+
+
+def release_ref() -> tuple[str, str]:
+    """The repository and the git ref that readers' notebooks use: ``repository.url`` and
+    ``repository.branch`` of _config.yml, the one setting behind the launch buttons (Binder, Colab) and
+    this cell. At a release it names the release tag (``v`` + the version in pyproject.toml)."""
+    import yaml
+
+    repository = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+    return repository["url"], repository["branch"]
+
+
+_URL, _REF = release_ref()
+DEFAULT_SOURCE = f"mathcore-course[notebooks] @ git+{_URL}@{_REF}"
 
 SOURCE = f'''\
 # Set-up for Colab, Binder or a fresh download: installs the course's package and what the chapters

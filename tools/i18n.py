@@ -20,6 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import tomllib
 import yaml
 from babel.messages.pofile import read_po, write_po
 
@@ -30,7 +31,7 @@ WORK = ROOT / "_build" / "i18n"
 POT_DIR = WORK / "pot"
 KO_HTML = ROOT / "_build" / "html" / "ko"
 PROJECT = "Logistic regression from first principles"
-VERSION = "0.2.0"
+VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 JB = Path(sys.executable).with_name("jupyter-book")
 
 # A message is "data" when no word is left after removing these: it is copied, not translated.

@@ -15,7 +15,6 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 from docutils import nodes
 
-
 CATALOGUES = ("figures", "exercises")
 
 

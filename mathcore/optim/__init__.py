@@ -56,8 +56,8 @@ entries) is evaluated with the generated NumPy functions. No copy of ``X`` is ev
 made (in particular no column of ones is appended for the intercept).
 """
 
-from .history import History
 from ._fused import available as fused_kernel_available
+from .history import History
 from .logistic import SMALL_MAX_ENTRIES, LogisticObjective
 from .registry import (
     AUTO_FALLBACK_MAX_PARAMS,

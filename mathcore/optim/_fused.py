@@ -15,7 +15,10 @@ torch (the equality test ties the two), written out per element because a JIT
 compiles loops, not torch calls. Rows are cut into blocks whose size depends only
 on ``X``'s shape and dtype; each block sums into its own partial result and the
 partials are added in block order, so the result is the same bit for bit whatever
-the number of threads.
+the number of threads. The kernel itself is serial and releases the GIL; a small
+pool of threads runs ranges of blocks (numba's own parallel loops cost about a
+millisecond per call to start on a small virtual machine, and its OpenMP layer
+would change torch's thread count).
 
 numba is optional: without it (``available()`` is False) the objectives use the
 blocked torch path. Compiled code is cached on disk (``cache=True``), so only the
@@ -23,8 +26,10 @@ first use on a machine pays the compile time (``compile_seconds`` records it).
 """
 
 import math
+import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -32,17 +37,16 @@ try:
     import numba
 except ImportError:  # the course runs without it, on the blocked torch path
     numba = None
-else:
-    # numba's OpenMP layer would share (and change) torch's OpenMP thread count; its own
-    # work queue does not. Set before the first parallel kernel runs.
-    numba.config.THREADING_LAYER = "workqueue"
 
 # Blocks of about 256 KiB of X (at least 64 rows), and at most 256 of them, so that
 # the partial sums stay small next to X (256 x K x D numbers).
 BLOCK_BYTES = 256 * 2**10
 MAX_BLOCKS = 256
 
-_LOCK = threading.Lock()  # numba's default thread pool runs one parallel kernel at a time
+_POOLS = {}
+_POOLS_LOCK = threading.Lock()
+if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's threads
+    os.register_at_fork(after_in_child=_POOLS.clear)
 compile_seconds = {}  # kernel name and dtype -> seconds of the first call in this process
 
 
@@ -61,32 +65,25 @@ def _jit(fn):
     if numba is None:
         return None
     # reassociation lets LLVM vectorise the dot products (sums in another order: rounding only)
-    return numba.njit(parallel=True, cache=True, nogil=True, fastmath={"reassoc", "contract"})(fn)
+    return numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})(fn)
 
 
-def _logistic_kernel(X, t, s, w, b, has_s, z, want_grad, block):  # pragma: no cover - compiled
+def _logistic_kernel(X, t, s, w, b, has_s, z, want_grad, block, first, last,
+                     loss_parts, r_parts, g_parts):  # pragma: no cover - compiled
     n, d = X.shape
-    n_blocks = (n + block - 1) // block
-    loss_parts = np.zeros(n_blocks)
-    r_parts = np.zeros(n_blocks)
-    # Inside a block the products run in X's dtype (float32 stays float32, as in torch).
-    g_parts = np.zeros((n_blocks, d), X.dtype)
-    for k in numba.prange(n_blocks):
-        g = g_parts[k]
-        cast = np.empty(1, X.dtype)
+    for blk in range(first, last):
+        g = g_parts[blk]
         loss_sum = 0.0
         r_sum = 0.0
-        for i in range(k * block, min(n, (k + 1) * block)):
-            cast[0] = b
-            zi = cast[0]
+        for i in range(blk * block, min(n, (blk + 1) * block)):
+            zi = b
             for j in range(d):
                 zi += X[i, j] * w[j]
             z[i] = zi
             ti = t[i]
             m = (1.0 - 2.0 * ti) * zi  # the loss is softplus(m), computed without overflow
-            loss_i = max(m, 0.0) + math.log1p(math.exp(-abs(m)))
             si = s[i] if has_s else 1.0
-            loss_sum += si * loss_i
+            loss_sum += si * (max(m, 0.0) + math.log1p(math.exp(-abs(m))))
             if want_grad:
                 if zi >= 0.0:
                     p = 1.0 / (1.0 + math.exp(-zi))
@@ -95,34 +92,21 @@ def _logistic_kernel(X, t, s, w, b, has_s, z, want_grad, block):  # pragma: no c
                     p = e / (1.0 + e)
                 r = si * (p - ti)
                 r_sum += r
-                cast[0] = r
-                rx = cast[0]
                 for j in range(d):
-                    g[j] += rx * X[i, j]
-        loss_parts[k] = loss_sum
-        r_parts[k] = r_sum
-    loss = 0.0
-    r_total = 0.0
-    g_total = np.zeros(d)
-    for k in range(n_blocks):  # in block order: the same result for any thread count
-        loss += loss_parts[k]
-        r_total += r_parts[k]
-        g_total += g_parts[k]
-    return loss, g_total, r_total
+                    g[j] += r * X[i, j]
+        loss_parts[blk] = loss_sum
+        r_parts[blk] = r_sum
 
 
-def _softmax_kernel(X, y, s, W, b, has_s, Z, want_grad, block):  # pragma: no cover - compiled
+def _softmax_kernel(X, y, s, W, b, has_s, Z, want_grad, block, first, last,
+                    loss_parts, b_parts, G_parts):  # pragma: no cover - compiled
     n, d = X.shape
     K = W.shape[0]
-    n_blocks = (n + block - 1) // block
-    loss_parts = np.zeros(n_blocks)
-    b_parts = np.zeros((n_blocks, K))
-    G_parts = np.zeros((n_blocks, K, d))
-    for k in numba.prange(n_blocks):
-        G = G_parts[k]
-        r = np.empty(K)
+    r = np.empty(K)
+    for blk in range(first, last):
+        G = G_parts[blk]
         loss_sum = 0.0
-        for i in range(k * block, min(n, (k + 1) * block)):
+        for i in range(blk * block, min(n, (blk + 1) * block)):
             top = -np.inf
             for c in range(K):
                 zc = b[c]
@@ -139,36 +123,42 @@ def _softmax_kernel(X, y, s, W, b, has_s, Z, want_grad, block):  # pragma: no co
             if want_grad:
                 for c in range(K):
                     r[c] = si * (math.exp(Z[i, c] - lse) - (1.0 if c == y[i] else 0.0))
-                    b_parts[k, c] += r[c]
+                    b_parts[blk, c] += r[c]
                 for c in range(K):
                     rc = r[c]
                     for j in range(d):
                         G[c, j] += rc * X[i, j]
-        loss_parts[k] = loss_sum
-    loss = 0.0
-    G_total = np.zeros((K, d))
-    b_total = np.zeros(K)
-    for k in range(n_blocks):
-        loss += loss_parts[k]
-        G_total += G_parts[k]
-        b_total += b_parts[k]
-    return loss, G_total, b_total
+        loss_parts[blk] = loss_sum
 
 
 _LOGISTIC = _jit(_logistic_kernel)
 _SOFTMAX = _jit(_softmax_kernel)
 
 
-def _call(name, kernel, threads, X, *args):
+def _pool(n):
+    with _POOLS_LOCK:
+        if n not in _POOLS:
+            _POOLS[n] = ThreadPoolExecutor(n, thread_name_prefix="mathcore-fused")
+        return _POOLS[n]
+
+
+def _run(name, kernel, X, threads, args, parts):
+    """``kernel`` over every block into the partial arrays ``parts(n_blocks)``, ranges of blocks
+    spread over ``threads`` threads."""
     if numba is None:
         raise ImportError("the fused kernel needs numba: pip install numba (or mathcore-course[fast])")
-    key = f"{name}[{X.dtype}]"
-    with _LOCK:
-        numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
-        start = time.perf_counter()
-        out = kernel(X, *args, block_rows(X.shape[0], X.shape[1], X.itemsize))
-        compile_seconds.setdefault(key, time.perf_counter() - start)
-    return out
+    block = block_rows(X.shape[0], X.shape[1], X.itemsize)
+    n_blocks = -(-X.shape[0] // block)
+    start = time.perf_counter()
+    threads = max(1, min(int(threads), n_blocks))
+    arrays = parts(n_blocks)
+    if threads == 1:
+        kernel(X, *args, block, 0, n_blocks, *arrays)
+    else:
+        n_ranges = min(n_blocks, 4 * threads)  # a slow thread simply takes fewer ranges
+        cuts = [n_blocks * k // n_ranges for k in range(n_ranges + 1)]
+        list(_pool(threads).map(lambda lo, hi: kernel(X, *args, block, lo, hi, *arrays), cuts[:-1], cuts[1:]))
+    compile_seconds.setdefault(f"{name}[{X.dtype}]", time.perf_counter() - start)
 
 
 def logistic_sums(X, t, w, b, z, *, sample_weight=None, grad=True, threads=1):
@@ -179,7 +169,15 @@ def logistic_sums(X, t, w, b, z, *, sample_weight=None, grad=True, threads=1):
     are float64 whatever the input dtype.
     """
     s = X[:0, 0] if sample_weight is None else sample_weight
-    return _call("logistic", _LOGISTIC, threads, X, t, s, w, float(b), sample_weight is not None, z, grad)
+    made = []
+
+    def parts(n_blocks):
+        made[:] = [np.zeros(n_blocks), np.zeros(n_blocks), np.zeros((n_blocks, X.shape[1]))]
+        return made
+
+    _run("logistic", _LOGISTIC, X, threads, (t, s, w, float(b), sample_weight is not None, z, grad), parts)
+    loss_parts, r_parts, g_parts = made  # added in block order
+    return loss_parts.sum(), g_parts.sum(axis=0), r_parts.sum()
 
 
 def softmax_sums(X, y, W, b, Z, *, sample_weight=None, grad=True, threads=1):
@@ -188,4 +186,13 @@ def softmax_sums(X, y, W, b, Z, *, sample_weight=None, grad=True, threads=1):
     ``W`` is (K, D) and ``b`` (K,) (zeros without intercept), ``y`` int64 class indices.
     """
     s = X[:0, 0] if sample_weight is None else sample_weight
-    return _call("softmax", _SOFTMAX, threads, X, y, s, W, b, sample_weight is not None, Z, grad)
+    K, D = W.shape
+    made = []
+
+    def parts(n_blocks):
+        made[:] = [np.zeros(n_blocks), np.zeros((n_blocks, K)), np.zeros((n_blocks, K, D))]
+        return made
+
+    _run("softmax", _SOFTMAX, X, threads, (y, s, W, b, sample_weight is not None, Z, grad), parts)
+    loss_parts, b_parts, G_parts = made
+    return loss_parts.sum(), G_parts.sum(axis=0), b_parts.sum(axis=0)
