@@ -21,7 +21,7 @@ that only needs ``mathcore.parallel`` does not pay for SymPy and scikit-learn.
 
 from importlib import import_module
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 _SUBMODULES = ("alternatives", "bench", "data", "device", "functional", "gradcheck", "inference", "models",
                "optim", "parallel", "notebook", "plotting", "symbolic")

@@ -49,15 +49,15 @@ def test_cpu_gradient_goal_is_read_from_the_fastest_path_at_the_headline_size(bg
     bytes64 = (10**8 + 10**6) * 8
     rows = [
         row("numpy", "one-liner", 10**6, 100, "float64", bytes64 / 9e9),  # 30 % of 30 GB/s
-        row("torch-cpu", "blocked+prefetch", 10**6, 100, "float64", bytes64 / 21e9),  # 70 %
+        row("torch-cpu", "blocked+prefetch", 10**6, 100, "float64", bytes64 / 24e9),  # 80 %
         row("torch-cpu", "blocked+prefetch", 10**5, 100, "float64", 1e-9),  # another size: ignored
         row("torch-cpu", "one-liner", 10**6, 100, "float32", (10**8 + 10**6) * 4 / 12e9),  # 40 %
     ]
     goals = {g["id"]: g for g in bg.evaluate_goals(rows, gpu_present=False)}
     g64, g32 = goals["gradient-cpu-float64"], goals["gradient-cpu-float32"]
-    assert g64["value"] == pytest.approx(0.70) and g64["met"] is True
+    assert g64["value"] == pytest.approx(0.80) and g64["met"] is True  # goal: 75 %
     assert "torch-cpu blocked+prefetch" in g64["note"]
-    assert g64["value_vs_run_ceiling"] == pytest.approx(0.70 / 1.2)
+    assert g64["value_vs_run_ceiling"] == pytest.approx(0.80 / 1.2)
     assert g32["value"] == pytest.approx(0.40) and g32["met"] is False
 
 
@@ -103,7 +103,7 @@ def test_no_crossover_without_gpu_rows(bg):
 # the committed results
 # ---------------------------------------------------------------------------
 
-COMMITTED = ["fit", "gradient", "codegen"]
+COMMITTED = ["fit", "gradient", "codegen", "small"]
 
 
 @pytest.mark.parametrize("name", COMMITTED)

@@ -113,8 +113,10 @@ def tidy(po: Path) -> None:
     for message in catalog:
         # babel marks text with a "%" followed by a letter as a format string; none of ours is one
         message.flags.discard("python-format")
-        if message.id and not message.string and is_data(message.id):
+        # data (numbers, dates, code) is copied, also over a "fuzzy" guess from a similar old message
+        if message.id and is_data(message.id) and (not message.string or message.fuzzy):
             message.string = message.id
+            message.flags.discard("fuzzy")
     with po.open("wb") as f:
         write_po(f, catalog, width=0)
 
