@@ -135,6 +135,11 @@ def korean_config() -> Path:
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     sphinx = config["sphinx"]["config"]
     sphinx["language"] = "ko"
+    # this file lives in _build/i18n: paths that Jupyter Book reads relative to the config become absolute
+    config["sphinx"]["local_extensions"] = {k: str(ROOT / v) for k, v in config["sphinx"]["local_extensions"].items()}
+    sphinx["html_static_path"] = [str(ROOT / p) for p in sphinx["html_static_path"]]
+    sphinx["locale_dirs"] = [str(ROOT / p) for p in sphinx["locale_dirs"]]
+    config["bibtex_bibfiles"] = [str(ROOT / p) for p in config["bibtex_bibfiles"]]
     config["html"]["baseurl"] = config["html"]["baseurl"].rstrip("/") + "/ko/"
     sphinx["notfound_urls_prefix"] = sphinx["notfound_urls_prefix"].rstrip("/") + "/ko/"
     sphinx["notfound_context"] = {
