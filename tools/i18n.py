@@ -94,6 +94,8 @@ def extract_cell_text(out: Path) -> None:
             if alt:
                 figures.add(alt, locations=where)
             if cell.cell_type == "markdown":
+                for alt in re.findall(r"^:alt:[ \t]+(.+?)\s*$", cell.source, flags=re.M):  # {glue:figure}
+                    figures.add(alt, locations=where)
                 for title in re.findall(r"^(?:`{3,}|:{3,})\{exercise\}[ \t]+(.+?)\s*$", cell.source, flags=re.M):
                     exercises.add(title, locations=where)
     for name, catalog in (("figures", figures), ("exercises", exercises)):
