@@ -167,3 +167,11 @@ def test_catalogues_follow_the_english_text(tmp_path):
         assert not new and not gone, (
             f"{page(po)}: the English text changed; run python tools/i18n.py update and translate.\n"
             f"new: {[s[:60] for s in new[:3]]}\nno longer in the English: {[s[:60] for s in gone[:3]]}")
+
+
+@pytest.mark.parametrize("po", PO_FILES, ids=page)
+def test_numbered_headings_are_not_read_as_lists(po):
+    """Sphinx parses a translation on its own: "4. Title" would become a Markdown list item, and Sphinx
+    then drops the translation (the heading stays English). The period must be escaped: "4\\. 제목"."""
+    for m in messages(po):
+        assert not re.match(r"^\d+\. ", m.string or ""), f"{page(po)}: write {m.string[:20]!r} as 'N\\. ...'"

@@ -31,6 +31,7 @@ WORK = ROOT / "_build" / "i18n"
 POT_DIR = WORK / "pot"
 KO_HTML = ROOT / "_build" / "html" / "ko"
 PROJECT = "Logistic regression from first principles"
+KOREAN_TITLE = "기본 원리부터 쌓아 올리는 로지스틱 회귀"  # as intro.po translates the book's title
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 JB = Path(sys.executable).with_name("jupyter-book")
 
@@ -137,6 +138,7 @@ def korean_config() -> Path:
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     sphinx = config["sphinx"]["config"]
     sphinx["language"] = "ko"
+    config["title"] = KOREAN_TITLE
     # this file lives in _build/i18n: paths that Jupyter Book reads relative to the config become absolute
     config["sphinx"]["local_extensions"] = {k: str(ROOT / v) for k, v in config["sphinx"]["local_extensions"].items()}
     sphinx["html_static_path"] = [str(ROOT / p) for p in sphinx["html_static_path"]]

@@ -6,6 +6,8 @@
 * The titles of exercises (``{exercise} <title>``): sphinx-exercise builds them without a source
   location (so gettext skips them) and rebuilds them after translation from a copy it made before; they
   are collected into ``exercises.po`` and replaced in the resolved doctree, like the alt text.
+* The captions of the table of contents (``_toc.yml``): sphinx-external-toc inserts the toctrees after
+  Sphinx has translated the page, so they are translated here from the root page's catalogue.
 * Glued values in translated paragraphs: Sphinx parses each translation as a small document of its own,
   and myst-nb looks glue keys up on the notebook's document; the notebook's renderer is kept per page
   and lent to those small documents, so ``{glue:text}`` works in Korean as in English.
@@ -21,9 +23,10 @@ from myst_nb import sphinx_ as myst_nb_sphinx
 from myst_nb.ext.glue import directives as glue_directives
 from myst_nb.ext.glue import roles as glue_roles
 from myst_nb.ext.glue import utils as glue_utils
+from sphinx import addnodes
 from sphinx.transforms import SphinxTransform
 
-CATALOGUES = ("figures", "exercises")
+CATALOGUES = ("figures", "exercises", "book/intro")  # intro: the table of contents' captions
 
 
 def load_translations(app) -> None:
@@ -36,6 +39,13 @@ def load_translations(app) -> None:
                 with path.open("rb") as f:
                     table = {m.id: m.string for m in read_po(f) if m.id and m.string}
                 app.env.extra_translations[name].update(table)
+
+
+def translate_captions(app, doctree) -> None:
+    captions = getattr(app.env, "extra_translations", {}).get("book/intro", {})
+    for toctree in doctree.findall(addnodes.toctree):
+        if toctree.get("caption") in captions:
+            toctree["caption"] = captions[toctree["caption"]]
 
 
 def translate_extras(app, doctree, docname) -> None:
@@ -94,6 +104,7 @@ def setup(app):
     myst_nb_sphinx.load_renderer = load_renderer
     app.add_transform(ForgetOtherPages)
     app.connect("builder-inited", load_translations)
+    app.connect("doctree-read", translate_captions)
     app.connect("doctree-resolved", translate_extras)
     # the lookup above relies on pages being read one at a time
     return {"parallel_read_safe": False, "parallel_write_safe": True}
