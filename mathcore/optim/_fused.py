@@ -22,13 +22,12 @@ would change torch's thread count).
 
 numba is optional: without it (``available()`` is False) the objectives use the
 blocked torch path. Compiled code is cached on disk (``cache=True``), so only the
-first use on a machine pays the compile time (``compile_seconds`` records it).
+first use on a machine pays the compile time (``benchmarks/bench_small.py`` measures it).
 """
 
 import math
 import os
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -47,7 +46,6 @@ _POOLS = {}
 _POOLS_LOCK = threading.Lock()
 if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's threads
     os.register_at_fork(after_in_child=_POOLS.clear)
-compile_seconds = {}  # kernel name and dtype -> seconds of the first call in this process
 
 
 def available():
@@ -142,14 +140,13 @@ def _pool(n):
         return _POOLS[n]
 
 
-def _run(name, kernel, X, threads, args, parts):
+def _run(kernel, X, threads, args, parts):
     """``kernel`` over every block into the partial arrays ``parts(n_blocks)``, ranges of blocks
     spread over ``threads`` threads."""
     if numba is None:
         raise ImportError("the fused kernel needs numba: pip install numba (or mathcore-course[fast])")
     block = block_rows(X.shape[0], X.shape[1], X.itemsize)
     n_blocks = -(-X.shape[0] // block)
-    start = time.perf_counter()
     threads = max(1, min(int(threads), n_blocks))
     arrays = parts(n_blocks)
     if threads == 1:
@@ -158,14 +155,14 @@ def _run(name, kernel, X, threads, args, parts):
         n_ranges = min(n_blocks, 4 * threads)  # a slow thread simply takes fewer ranges
         cuts = [n_blocks * k // n_ranges for k in range(n_ranges + 1)]
         list(_pool(threads).map(lambda lo, hi: kernel(X, *args, block, lo, hi, *arrays), cuts[:-1], cuts[1:]))
-    compile_seconds.setdefault(f"{name}[{X.dtype}]", time.perf_counter() - start)
 
 
 def logistic_sums(X, t, w, b, z, *, sample_weight=None, grad=True, threads=1):
     """Sums over the rows of the two-class loss: ``(loss, X^T r, sum r)``; fills ``z = X w + b``.
 
     ``X`` (N, D), ``t``, ``w``, ``z`` and ``sample_weight`` are NumPy arrays of one
-    floating dtype (any strides); ``b`` is a float (0 without intercept). The sums
+    floating dtype (any strides); ``b`` is a float (0 without intercept). ``t`` must hold
+    only 0 and 1 (the loss uses ``|(1 - 2t) z| = |z|``): the objectives check it. The sums
     are float64 whatever the input dtype.
     """
     s = X[:0, 0] if sample_weight is None else sample_weight
@@ -175,7 +172,7 @@ def logistic_sums(X, t, w, b, z, *, sample_weight=None, grad=True, threads=1):
         made[:] = [np.zeros(n_blocks), np.zeros(n_blocks), np.zeros((n_blocks, X.shape[1]))]
         return made
 
-    _run("logistic", _LOGISTIC, X, threads, (t, s, w, float(b), sample_weight is not None, z, grad), parts)
+    _run(_LOGISTIC, X, threads, (t, s, w, float(b), sample_weight is not None, z, grad), parts)
     loss_parts, r_parts, g_parts = made  # added in block order
     return loss_parts.sum(), g_parts.sum(axis=0), r_parts.sum()
 
@@ -193,6 +190,6 @@ def softmax_sums(X, y, W, b, Z, *, sample_weight=None, grad=True, threads=1):
         made[:] = [np.zeros(n_blocks), np.zeros((n_blocks, K)), np.zeros((n_blocks, K, D))]
         return made
 
-    _run("softmax", _SOFTMAX, X, threads, (y, s, W, b, sample_weight is not None, Z, grad), parts)
+    _run(_SOFTMAX, X, threads, (y, s, W, b, sample_weight is not None, Z, grad), parts)
     loss_parts, b_parts, G_parts = made
     return loss_parts.sum(), G_parts.sum(axis=0), b_parts.sum(axis=0)
