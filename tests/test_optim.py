@@ -10,7 +10,7 @@ import torch
 
 import mathcore.symbolic as ms
 from mathcore import optim
-from mathcore.optim import _blocked, _fused
+from mathcore.optim import _blocked, _fused, workers
 
 F64 = torch.float64
 
@@ -385,11 +385,11 @@ def _both_paths(monkeypatch, make, threads, path="blocked"):
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        with _blocked.solver_threads():
+        with workers.solver_threads():
             fast = make()
         assert torch.get_num_threads() == threads  # the caller's setting is restored
         if threads > 1 and path == "blocked":  # the block workers run single-threaded operations
-            assert set(_blocked.workers(threads).map(lambda _: torch.get_num_threads(), range(6))) == {1}
+            assert set(workers.pool(threads).map(lambda _: torch.get_num_threads(), range(6))) == {1}
     finally:
         torch.set_num_threads(before)
     return reference, fast

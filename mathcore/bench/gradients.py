@@ -16,6 +16,7 @@ import torch
 from scipy.special import expit
 
 from .._validation import check_int
+from ..optim.workers import map_ranges
 
 __all__ = [
     "logistic_gradient_loop",
@@ -263,11 +264,12 @@ def logistic_gradient_blocked(X, w, t, *, block_rows=None, workers=None, prefetc
             r_B = sigmoid(X_B @ w) - t_B      # first read: from memory
             g  += X_B.T @ r_B                 # second read: from cache
 
-    The rows are also split into ``workers`` contiguous chunks, one per core,
-    each walked by its own Python thread with single-threaded BLAS; the
-    partial gradients are added at the end. That is data parallelism on one
-    machine: exactly what ``mathcore.parallel`` does across processes, with a
-    plain sum in place of the all-reduce.
+    The blocks are also grouped into ranges, about four per worker thread,
+    which the ``workers`` threads (single-threaded BLAS each) take as they
+    become free; the partial gradients are added in row order at the end. That
+    is data parallelism on one machine: what ``mathcore.parallel`` does across
+    processes, with a plain sum in place of the all-reduce. The threads are the
+    fit's own (``mathcore.optim.workers``).
 
     The prefetch is a software trick for one machine's weakness: BLAS
     matrix-vector kernels read large arrays from memory more slowly than a
@@ -365,12 +367,8 @@ def grad_blocked(X, w, t, block_rows=None, workers=None, prefetch=True):
         # below a few MiB per thread, starting threads costs more than it saves
         workers = torch.get_num_threads() if is_torch else blas_threads()
         workers = min(workers, max(1, N * D * itemsize // _MIN_BYTES_PER_WORKER))
-    workers = max(1, min(workers, -(-N // B)))
-    bounds = [(k * N // workers, (k + 1) * N // workers) for k in range(workers)]
-    partial = [None] * workers
 
-    def walk_torch(k):
-        lo, hi = bounds[k]
+    def walk_torch(lo, hi):
         g = torch.zeros(D, dtype=X.dtype)
         z = torch.empty(min(B, hi - lo), dtype=X.dtype)
         for s in range(lo, hi, B):
@@ -382,10 +380,9 @@ def grad_blocked(X, w, t, block_rows=None, workers=None, prefetch=True):
             zb.sigmoid_()
             zb.sub_(t[s:e])
             g.addmv_(xb.T, zb)
-        partial[k] = g
+        return g
 
-    def walk_numpy(k):
-        lo, hi = bounds[k]
+    def walk_numpy(lo, hi):
         g = np.zeros(D, dtype=X.dtype)
         gb = np.empty(D, dtype=X.dtype)
         z = np.empty(min(B, hi - lo), dtype=X.dtype)
@@ -399,20 +396,14 @@ def grad_blocked(X, w, t, block_rows=None, workers=None, prefetch=True):
             zb -= t[s:e]
             np.matmul(zb, xb, out=gb)
             g += gb
-        partial[k] = g
+        return g
 
     walk = walk_torch if is_torch else walk_numpy
+    n_blocks = -(-N // B)
+    workers = max(1, min(workers, n_blocks))
     with _blocked_lock, single_threaded_library(is_torch):
-        threads = [threading.Thread(target=walk, args=(k,)) for k in range(1, workers)]
-        for th in threads:
-            th.start()
-        try:
-            walk(0)
-        finally:
-            for th in threads:
-                th.join()
-    if any(p is None for p in partial):
-        raise RuntimeError("logistic_gradient_blocked: a worker thread failed (see the traceback above)")
+        # the same worker threads and ranges of blocks as the fit's passes (mathcore.optim.workers)
+        partial = map_ranges(lambda lo, hi: walk(lo * B, min(hi * B, N)), n_blocks, workers)
     g = partial[0]
     for p in partial[1:]:
         g += p

@@ -1,37 +1,19 @@
-"""The CPU fast path: passes over ``X`` in cache-sized blocks of rows, split across threads.
+"""The CPU fast path without numba: passes over ``X`` in cache-sized blocks of rows, split across threads.
 
-The objectives have two ways to evaluate the loss and gradient with the same
+The objectives have several ways to evaluate the loss and gradient with the same
 contract (same arguments, same results up to rounding): a plain reference path,
-one torch expression over the whole matrix, and this one, used on the CPU when
-``X`` is large (``use_blocks``). ``tests/test_optim.py`` checks that both agree.
-
-Why threads of our own rather than torch's? A pass over X in cache-sized blocks
-makes hundreds of small operations, and each multi-threaded torch operation ends
-with all its threads waiting for each other. On a busy machine (more runnable
-threads than cores) one descheduled thread stalls every one of those waits: a
-pass measured 20-50x slower than on an idle machine. So on the CPU, while a
-solver runs (``solver_threads``):
-
-* the caller's own torch operations (small vector and matrix work) are
-  single-threaded;
-* each pass over X is split into ranges of rows (about four per thread torch was
-  allowed to use) that single-threaded block workers take as they become free;
-  the threads meet once per pass. Partial results come back in row order, so sums
-  over them do not depend on which thread computed what.
-
+one torch expression over the whole matrix, and the fast paths, used on the CPU
+when ``X`` is large (``use_blocks``). ``tests/test_optim.py`` checks that they agree.
+This module decides when a pass is blocked, how large a block is, and holds the
+Hessian's block helpers; the threads that run the ranges of blocks are ``workers``.
 The caller's torch thread setting is restored when the solver returns.
 """
-
-import contextlib
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import torch
 
 from .._validation import check_int
-from ..device import torch_threads
 from . import _fused
+from .workers import map_ranges, pass_threads
 
 # Target size of one block of rows of X. On the CPU a block (and the temporaries
 # made from it) stays in the cache, so the second read of the block (for the
@@ -55,12 +37,6 @@ GPU_BLOCK_BYTES = 512 * 2**20
 # the whole matrix (the reference path): blocks and threads would only add overhead.
 PARALLEL_MIN_ENTRIES = 2**18
 
-_POOLS = {}
-_POOLS_LOCK = threading.Lock()
-_LOCAL = threading.local()  # while a solver runs: how many block workers it may use
-if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's threads
-    os.register_at_fork(after_in_child=_POOLS.clear)
-
 
 def use_blocks(X):
     """Whether passes over ``X`` take the blocked fast path (a large ``X`` on the CPU)."""
@@ -78,72 +54,21 @@ def block_rows(X, rows=None, cpu_bytes=CPU_BLOCK_BYTES):
     return max(1, min(X.shape[0], n, CPU_BLOCK_MAX_ROWS))
 
 
-def _init_worker():
-    torch.get_num_threads()  # let torch set up this thread first, then make its
-    torch.set_num_threads(1)  # operations single-threaded (the thread's own setting)
-
-
-def workers(n):
-    """The pool of ``n`` block workers (threads whose torch operations are single-threaded)."""
-    with _POOLS_LOCK:
-        if n not in _POOLS:
-            threads = torch.get_num_threads()
-            pool = ThreadPoolExecutor(n, thread_name_prefix="mathcore-blocks", initializer=_init_worker)
-            barrier = threading.Barrier(n)
-            list(pool.map(lambda _: barrier.wait(), range(n)))  # start all n threads now
-            # set_num_threads(1) in a worker also changed the default for threads made
-            # later; restore it (this thread's own setting is unchanged).
-            torch.set_num_threads(threads)
-            _POOLS[n] = pool
-        return _POOLS[n]
-
-
-@contextlib.contextmanager
-def solver_threads(device="cpu"):
-    """Run a solver in the calling thread with single-threaded torch operations (CPU only).
-
-    Passes over ``X`` inside the block use as many block workers as torch had
-    threads on entry. Nested uses and other devices change nothing.
-    """
-    threads = torch.get_num_threads()
-    if torch.device(device).type != "cpu" or getattr(_LOCAL, "threads", None) or threads == 1:
-        yield
-        return
-    workers(threads)  # made before this thread's setting changes
-    _LOCAL.threads = threads
-    try:
-        with torch_threads(1):
-            yield
-    finally:
-        _LOCAL.threads = None
-
-
-def pass_threads():
-    """Threads a pass over ``X`` may use: torch's setting on entry to the solver (``solver_threads``)."""
-    return getattr(_LOCAL, "threads", None) or torch.get_num_threads()
-
-
 def use_fused(X):
     """Whether passes over ``X`` take the fused numba kernel: a large float ``X`` on the CPU, numba installed."""
     return use_blocks(X) and X.dtype in (torch.float32, torch.float64) and _fused.available()
 
 
 def map_row_ranges(fn, X, rows_per_block):
-    """``[fn(lo, hi), ...]`` over consecutive ranges of rows of ``X`` that cover it.
+    """``[fn(lo, hi), ...]`` over consecutive ranges of rows of ``X`` (whole blocks) that cover it.
 
-    One range (in the calling thread) on a GPU, for small ``X`` or with one thread.
-    Otherwise about four ranges per block worker (whole blocks each), handed out as
-    workers become free: on a busy machine a worker that gets less CPU time simply
-    takes fewer ranges. Results come back in row order whatever thread computed them.
+    One range (in the calling thread) on a GPU, for small ``X`` or with one thread;
+    otherwise ranges of blocks over the workers (``workers.map_ranges``), in row order.
     """
     n = X.shape[0]
-    n_workers = pass_threads()
-    if not use_blocks(X) or n_workers <= 1:
-        return [fn(0, n)]
+    n_workers = pass_threads() if use_blocks(X) else 1
     n_blocks = -(-n // rows_per_block)
-    parts = min(n_blocks, 4 * n_workers)
-    cuts = [rows_per_block * (n_blocks * k // parts) for k in range(parts)] + [n]
-    return list(workers(n_workers).map(fn, cuts[:-1], cuts[1:]))
+    return map_ranges(lambda lo, hi: fn(lo * rows_per_block, min(hi * rows_per_block, n)), n_blocks, n_workers)
 
 
 def hessian_block_rows(objective):

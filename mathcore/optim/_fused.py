@@ -26,11 +26,10 @@ first use on a machine pays the compile time (``benchmarks/bench_small.py`` meas
 """
 
 import math
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+
+from .workers import map_ranges
 
 try:
     import numba
@@ -41,12 +40,6 @@ except ImportError:  # the course runs without it, on the blocked torch path
 # the partial sums stay small next to X (256 x K x D numbers).
 BLOCK_BYTES = 256 * 2**10
 MAX_BLOCKS = 256
-
-_POOLS = {}
-_POOLS_LOCK = threading.Lock()
-if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's threads
-    os.register_at_fork(after_in_child=_POOLS.clear)
-
 
 def available():
     """Whether the fused kernel can run (numba is importable)."""
@@ -133,13 +126,6 @@ _LOGISTIC = _jit(_logistic_kernel)
 _SOFTMAX = _jit(_softmax_kernel)
 
 
-def _pool(n):
-    with _POOLS_LOCK:
-        if n not in _POOLS:
-            _POOLS[n] = ThreadPoolExecutor(n, thread_name_prefix="mathcore-fused")
-        return _POOLS[n]
-
-
 def _run(kernel, X, threads, args, parts):
     """``kernel`` over every block into the partial arrays ``parts(n_blocks)``, ranges of blocks
     spread over ``threads`` threads."""
@@ -149,12 +135,7 @@ def _run(kernel, X, threads, args, parts):
     n_blocks = -(-X.shape[0] // block)
     threads = max(1, min(int(threads), n_blocks))
     arrays = parts(n_blocks)
-    if threads == 1:
-        kernel(X, *args, block, 0, n_blocks, *arrays)
-    else:
-        n_ranges = min(n_blocks, 4 * threads)  # a slow thread simply takes fewer ranges
-        cuts = [n_blocks * k // n_ranges for k in range(n_ranges + 1)]
-        list(_pool(threads).map(lambda lo, hi: kernel(X, *args, block, lo, hi, *arrays), cuts[:-1], cuts[1:]))
+    map_ranges(lambda lo, hi: kernel(X, *args, block, lo, hi, *arrays), n_blocks, threads)
 
 
 def logistic_sums(X, t, w, b, z, *, sample_weight=None, grad=True, threads=1):

@@ -16,12 +16,12 @@ from ._blocked import (
     gram_lambda_max,
     hessian_block_rows,
     map_row_ranges,
-    pass_threads,
     use_blocks,
     use_fused,
 )
 from ._blocked import block_rows as block_rows_for
 from .history import check_weights
+from .workers import pass_threads
 
 __all__ = ["SoftmaxObjective"]
 

@@ -4,7 +4,7 @@
 ``LogisticObjective`` or ``SoftmaxObjective`` (see ``mathcore.optim``), stop when
 ``max |grad f| <= tol`` and return ``(theta, history)``. They run in the caller's
 thread; on the CPU its torch operations are single-threaded meanwhile and the
-passes over ``X`` use the block workers of ``_blocked`` (``solver_threads``).
+passes over ``X`` use the worker threads of ``workers`` (``solver_threads``).
 """
 
 import functools
@@ -12,9 +12,9 @@ import math
 
 import torch
 
-from ._blocked import solver_threads
 from .history import Recorder, start_point
 from .linesearch import strong_wolfe
+from .workers import solver_threads
 
 __all__ = ["gradient_descent", "sgd", "lbfgs", "newton"]
 
