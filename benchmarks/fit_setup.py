@@ -74,7 +74,9 @@ def n_repeats(seconds, quick):
         return 21
     if seconds < 1.0:
         return 7
-    return 5
+    if seconds < 10.0:
+        return 5
+    return 3  # statsmodels at the largest size: ~25 s a fit, far from the fastest
 
 
 def load(prob, which):

@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 import pytest
+import scipy.special
 import torch
 
 import mathcore.symbolic as ms
@@ -605,6 +606,33 @@ def test_fused_kernel_gives_the_same_bits_for_any_thread_count(dtype):
     tol = 1e-12 if dtype == np.float64 else 1e-4
     assert np.abs(g - X64.T @ r).max() <= tol * np.abs(X64.T @ r).max()
     assert abs(gb - r.sum()) <= tol * N
+
+
+@pytest.mark.skipif(not _fused.available(), reason="numba is not installed")
+@pytest.mark.parametrize("scale", [0.01, 1.0, 10.0, 100.0, 1000.0])
+def test_fused_logistic_loss_is_exact_at_every_logit_scale(scale):
+    """The unweighted loss sums most log1p(e) terms as logs of products (``_fused.PRODUCT_MIN_E``);
+    rows with tiny e (|z| > 7) keep log1p. Both must match softplus summed row by row, to 1e-12
+    relative, from |z| ~ 0.01 to |z| ~ 1000, with an odd number of rows (the lone last row)."""
+    rng = np.random.default_rng(5)
+    N, D = 4_001, 3  # one block of more than LOG_ROWS rows
+    X = rng.standard_normal((N, D))
+    t = (rng.random(N) < 0.5).astype(np.float64)
+    w = scale * np.array([1.0, -0.5, 0.25])
+    z = np.empty(N)
+    loss, g, gb = _fused.logistic_sums(X, t, w, 0.0, z)
+    z_ref = X @ w
+    expected = np.logaddexp(0.0, (1 - 2 * t) * z_ref)
+    assert expected.sum() > 0 and abs(loss - expected.sum()) <= 1e-12 * expected.sum()
+    r = scipy.special.expit(z_ref) - t
+    assert np.abs(g - X.T @ r).max() <= 1e-12 * np.abs(X.T @ r).max()
+    np.testing.assert_allclose(z, z_ref, rtol=1e-13, atol=1e-13 * scale)
+    # every row on its correct side by a margin of 20 to 30: the loss is the tiny sum of e = exp(-|z|),
+    # which products of (1 + e) would round away (relative error ~1e-7)
+    zs = np.linspace(20.0, 30.0, 1001)
+    loss_right, _, _ = _fused.logistic_sums(zs[:, None], np.ones(1001), np.ones(1), 0.0, np.empty(1001))
+    expected_right = np.log1p(np.exp(-zs)).sum()
+    assert abs(loss_right - expected_right) <= 1e-12 * expected_right
 
 
 def test_without_numba_the_objectives_use_torch_blocks_and_the_kernel_says_why(monkeypatch):

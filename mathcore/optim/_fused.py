@@ -40,6 +40,12 @@ except ImportError:  # the course runs without it, on the blocked torch path
 # the partial sums stay small next to X (256 x K x D numbers).
 BLOCK_BYTES = 256 * 2**10
 MAX_BLOCKS = 256
+# The unweighted logistic loss sums log1p(e) = log(1 + e) for e >= PRODUCT_MIN_E as the log of a
+# product, one log per LOG_ROWS rows (a log per row was a quarter of a float32 pass): factors are
+# at most 2, so the product stays below 2^LOG_ROWS; 1 + e rounds e by at most 2^-53 / PRODUCT_MIN_E
+# relative (about 1e-13), and smaller e keep log1p.
+PRODUCT_MIN_E = 2.0**-10
+LOG_ROWS = 1000
 
 def available():
     """Whether the fused kernel can run (numba is importable)."""
@@ -60,32 +66,58 @@ def _jit(fn):
     return numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract", "afn", "arcp", "nsz"})(fn)
 
 
+def _row_terms(zi, ti):  # pragma: no cover - compiled
+    """For one row: ``max(m, 0)`` and ``e`` with ``softplus(m) = max(m, 0) + log1p(e)``,
+    ``m = (1 - 2t) z`` and ``e = exp(-|z|)``, and the residual ``sigmoid(z) - t`` (one exp)."""
+    e = math.exp(-abs(zi))
+    q = 1.0 / (1.0 + e)  # sigmoid(|z|)
+    return max((1.0 - 2.0 * ti) * zi, 0.0), e, (q if zi >= 0.0 else e * q) - ti
+
+
 def _logistic_kernel(X, t, s, w, b, has_s, z, want_grad, block, first, last,
                      loss_parts, r_parts, g_parts):  # pragma: no cover - compiled
     n, d = X.shape
     for blk in range(first, last):
         g = g_parts[blk]
+        lo, hi = blk * block, min(n, (blk + 1) * block)
         loss_sum = 0.0
         r_sum = 0.0
-        for i in range(blk * block, min(n, (blk + 1) * block)):
-            zi = b
+        prod = 1.0  # of the factors 1 + e (see PRODUCT_MIN_E)
+        # Rows in pairs: two dot products share each load of w, and g is read and written
+        # once per pair. A lone last row is paired with itself, its twin weighted 0.
+        for i in range(lo, hi, 2):
+            k = i + 1 if i + 1 < hi else i
+            za = b
+            zb = b
             for j in range(d):
-                zi += X[i, j] * w[j]
-            z[i] = zi
-            ti = t[i]
-            # one exponential serves both: e = exp(-|z|) in softplus((1 - 2t) z) (no overflow)
-            # and in sigmoid(z) = 1 / (1 + e) for z >= 0, e / (1 + e) otherwise
-            e = math.exp(-abs(zi))
-            m = (1.0 - 2.0 * ti) * zi
-            si = s[i] if has_s else 1.0
-            loss_sum += si * (max(m, 0.0) + math.log1p(e))
+                za += X[i, j] * w[j]
+                zb += X[k, j] * w[j]
+            z[i] = za
+            z[k] = zb
+            ma, ea, ra = _row_terms(za, t[i])
+            mb, eb, rb = _row_terms(zb, t[k])
+            sa = s[i] if has_s else 1.0
+            sb = (s[k] if has_s else 1.0) if k > i else 0.0
+            if has_s:
+                loss_sum += sa * (ma + math.log1p(ea)) + sb * (mb + math.log1p(eb))
+            else:
+                loss_sum += ma + sb * mb
+                for e, use in ((ea, True), (eb, k > i)):
+                    if use:
+                        if e >= PRODUCT_MIN_E:
+                            prod *= 1.0 + e
+                        else:
+                            loss_sum += math.log1p(e)
+                if (i - lo) % LOG_ROWS == LOG_ROWS - 2:  # every LOG_ROWS rows (an even number)
+                    loss_sum += math.log(prod)
+                    prod = 1.0
             if want_grad:
-                p = 1.0 / (1.0 + e) if zi >= 0.0 else e / (1.0 + e)
-                r = si * (p - ti)
-                r_sum += r
+                ra *= sa
+                rb *= sb
+                r_sum += ra + rb
                 for j in range(d):
-                    g[j] += r * X[i, j]
-        loss_parts[blk] = loss_sum
+                    g[j] += ra * X[i, j] + rb * X[k, j]
+        loss_parts[blk] = loss_sum + math.log(prod)
         r_parts[blk] = r_sum
 
 
@@ -122,6 +154,7 @@ def _softmax_kernel(X, y, s, W, b, has_s, Z, want_grad, block, first, last,
         loss_parts[blk] = loss_sum
 
 
+_row_terms = _jit(_row_terms) or _row_terms  # compiled first: the kernel calls it
 _LOGISTIC = _jit(_logistic_kernel)
 _SOFTMAX = _jit(_softmax_kernel)
 

@@ -10,6 +10,7 @@ plus the penalty's gradient.
 
 import numpy as np
 import torch
+from scipy.special import expit
 
 from ..symbolic.training import objective_functions
 from . import _fused
@@ -101,6 +102,7 @@ class LogisticObjective:
         self._small = (X.numpy(), t.numpy(), None if sample_weight is None else sample_weight.numpy()) \
             if small else None
         self.np_fns = objective_functions("logistic", "numpy") if small else None
+        self._small_XT = np.ascontiguousarray(self._small[0].T) if small else None  # for the Hessian
         self._z = None  # z = X w + b of the last full evaluation ...
         self._z_theta = None  # ... and the theta it belongs to
 
@@ -234,7 +236,7 @@ class LogisticObjective:
             z += th[D]
         self._z, self._z_theta = torch.from_numpy(z), theta.detach().clone()
         loss = (fns.loss(z, t) if s is None else fns.weighted_loss(z, t, s)).sum()
-        f = torch.tensor(loss / n + 0.5 * self.alpha * float(w @ w), dtype=self.X.dtype)
+        f = torch.from_numpy(np.asarray(loss / n + 0.5 * self.alpha * float(w @ w), dtype=X.dtype))
         if not grad:
             return f
         r = fns.dloss_dz(z, t) if s is None else fns.weighted_dloss_dz(z, t, s)
@@ -244,20 +246,24 @@ class LogisticObjective:
             g[D] = r.sum() / n
         return f, torch.from_numpy(g)
 
-    @np.errstate(over="ignore")
     def _small_hessian(self, theta):
-        """``X~^T S X~ / N + alpha`` for small ``X``: the weights in NumPy, the Gram matrix by torch
-        (single-threaded in a solver: NumPy's BLAS would start its threads for this small product)."""
+        """``X~^T S X~ / N + alpha`` for small ``X``, all in NumPy (its BLAS multiplies these small
+        matrices in about half the time of torch's single-threaded one)."""
         X, _, s = self._small
         if self._cached_z(theta) is None:
             self._small_pass(theta, False)
-        p = 1.0 / (1.0 + np.exp(-self._z.numpy()))
+        p = expit(self._z.numpy())
         c = p * (1.0 - p) if s is None else p * (1.0 - p) * s
-        H = self.X.new_zeros(self.n_params, self.n_params)
-        add_weighted_gram(H, self.X, torch.from_numpy(c), self.fit_intercept)
+        D = self.n_features
+        H = np.empty((self.n_params, self.n_params), dtype=X.dtype)
+        Xc = self._small_XT * c  # (D, N): c times each row of X, transposed
+        H[:D, :D] = Xc @ X
+        if self.fit_intercept:  # the column of ones: the row sums of Xc and the sum of c
+            H[:D, D] = H[D, :D] = Xc.sum(axis=1)
+            H[D, D] = c.sum()
         H /= self.n_samples
-        H.diagonal()[: self.n_features] += self.alpha
-        return H
+        H[np.arange(D), np.arange(D)] += self.alpha
+        return torch.from_numpy(H)
 
     def value(self, theta, rows=None):
         """Objective ``f(theta)`` as a 0-d tensor (on the rows ``rows`` if given)."""
