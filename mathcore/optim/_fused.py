@@ -1,9 +1,9 @@
 r"""The fused one-pass kernel: loss, ``dloss/dz`` and ``X^T r`` in one read of ``X`` (numba).
 
 The third way to evaluate the objectives, with the same contract as the plain
-reference path and the blocked torch path (all
-three agree to 1e-12 in float64: ``tests/test_optim.py``). For each row ``x_i`` it computes, while the row
-is still in the core's L1 cache,
+reference path and the blocked torch path (all three agree to 1e-12 in float64:
+``tests/test_optim.py``). For each row ``x_i`` it computes, while the row is still in
+the core's L1 cache (the logistic kernel takes rows two at a time),
 
 * logistic: ``z_i = x_i . w + b``, ``loss_i = s_i softplus((1 - 2 t_i) z_i)``,
   ``r_i = s_i (sigmoid(z_i) - t_i)``, ``g += r_i x_i``;
