@@ -31,7 +31,6 @@ WORK = ROOT / "_build" / "i18n"
 POT_DIR = WORK / "pot"
 KO_HTML = ROOT / "_build" / "html" / "ko"
 PROJECT = "Logistic regression from first principles"
-KOREAN_TITLE = "기본 원리부터 쌓아 올리는 로지스틱 회귀"  # as intro.po translates the book's title
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 JB = Path(sys.executable).with_name("jupyter-book")
 
@@ -138,7 +137,8 @@ def korean_config() -> Path:
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     sphinx = config["sphinx"]["config"]
     sphinx["language"] = "ko"
-    config["title"] = KOREAN_TITLE
+    with (PO_DIR / "book" / "intro.po").open("rb") as f:  # the book's title, as the intro page translates it
+        config["title"] = read_po(f)[PROJECT].string
     # this file lives in _build/i18n: paths that Jupyter Book reads relative to the config become absolute
     config["sphinx"]["local_extensions"] = {k: str(ROOT / v) for k, v in config["sphinx"]["local_extensions"].items()}
     sphinx["html_static_path"] = [str(ROOT / p) for p in sphinx["html_static_path"]]

@@ -80,13 +80,13 @@ def add_weighted_gram(H, Xb, c, intercept):
     """``H += X~_b^T diag(c) X~_b`` for one block, with ``X~_b = [Xb, 1]`` if ``intercept``.
 
     The column of ones is never built: its part of the product is the column sums
-    of ``c * Xb`` and the sum of ``c``.
+    of ``c * Xb`` and the sum of ``c``. Torch tensors or NumPy arrays (the small path).
     """
     D = Xb.shape[1]
     Xc = Xb * c[:, None]
-    H[:D, :D].addmm_(Xb.T, Xc)
+    H[:D, :D] += Xb.T @ Xc
     if intercept:
-        col = Xc.sum(dim=0)
+        col = Xc.sum(0)
         H[:D, D] += col
         H[D, :D] += col
         H[D, D] += c.sum()

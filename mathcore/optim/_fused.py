@@ -47,6 +47,7 @@ MAX_BLOCKS = 256
 PRODUCT_MIN_E = 2.0**-10
 LOG_ROWS = 1000
 
+
 def available():
     """Whether the fused kernel can run (numba is importable)."""
     return numba is not None
