@@ -11,7 +11,7 @@ import torch
 
 import mathcore.symbolic as ms
 from mathcore import optim
-from mathcore.optim import _blocked, _fused, workers
+from mathcore.optim import _blocked, _fused, solvers, workers
 
 F64 = torch.float64
 
@@ -246,6 +246,30 @@ def test_newton_converges_quadratically(problem):
     k = next(i for i, v in enumerate(g) if v < 1e-3)
     if k + 1 < len(g) and g[k + 1] > 1e-15:
         assert g[k + 1] < 10 * g[k] ** 1.5
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_newton_solve_through_lapack_equals_the_torch_path(dtype):
+    """On the CPU the Newton step calls LAPACK's posv directly (``solvers._solve_spd``): the same
+    solution as the torch Cholesky path, inputs untouched, and for a singular Hessian the torch
+    path's regularised fallback."""
+    rng = np.random.default_rng(7)
+    A = rng.standard_normal((40, 31))
+    H = torch.from_numpy(A.T @ A + 0.1 * np.eye(31)).to(dtype)  # condition number ~ 300
+    rhs = torch.from_numpy(rng.standard_normal(31)).to(dtype)
+    H0, rhs0 = H.clone(), rhs.clone()
+    x = solvers._solve_spd(H, rhs)
+    assert x.dtype == dtype and x.shape == (31,)
+    tol = 1e-12 if dtype == torch.float64 else 1e-3
+    torch.testing.assert_close(x, solvers._solve_spd_torch(H, rhs), rtol=tol, atol=0)
+    torch.testing.assert_close(H @ x, rhs, rtol=0, atol=100 * tol)
+    assert torch.equal(H, H0) and torch.equal(rhs, rhs0)
+    singular = torch.eye(3, dtype=dtype)
+    singular[2, 2] = 0.0  # posv stops at the zero pivot; the torch path adds a small multiple of I
+    ones = torch.ones(3, dtype=dtype)
+    x = solvers._solve_spd(singular, ones)
+    torch.testing.assert_close(x, solvers._solve_spd_torch(singular, ones), rtol=1e-6, atol=0)
+    assert torch.isfinite(x).all() and x[2] > 1e6  # a long step along the flat direction
 
 
 def test_gradient_descent_reaches_the_optimum(problem):

@@ -79,14 +79,13 @@ def hessian_block_rows(objective):
 def add_weighted_gram(H, Xb, c, intercept):
     """``H += X~_b^T diag(c) X~_b`` for one block, with ``X~_b = [Xb, 1]`` if ``intercept``.
 
-    The column of ones is never built: its part of the product is the column sums
-    of ``c * Xb`` and the sum of ``c``. Torch tensors or NumPy arrays (the small path).
+    The column of ones is never built: its part of the product is ``c^T Xb`` and the
+    sum of ``c``. Torch tensors or NumPy arrays (the small path).
     """
     D = Xb.shape[1]
-    Xc = Xb * c[:, None]
-    H[:D, :D] += Xb.T @ Xc
+    H[:D, :D] += Xb.T @ (Xb * c[:, None])
     if intercept:
-        col = Xc.sum(0)
+        col = c @ Xb  # a product, not (c * Xb).sum(0): NumPy's column sums were a third of the time
         H[:D, D] += col
         H[D, :D] += col
         H[D, D] += c.sum()

@@ -256,8 +256,7 @@ class LogisticObjective:
         H = np.zeros((self.n_params, self.n_params), dtype=X.dtype)
         add_weighted_gram(H, X, c, self.fit_intercept)  # one temporary the size of X (small here)
         H /= self.n_samples
-        D = self.n_features
-        H[np.arange(D), np.arange(D)] += self.alpha
+        H.reshape(-1)[:: self.n_params + 1][: self.n_features] += self.alpha  # a view of the diagonal
         return torch.from_numpy(H)
 
     def value(self, theta, rows=None):

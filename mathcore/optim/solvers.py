@@ -11,6 +11,7 @@ import functools
 import math
 
 import torch
+from scipy.linalg import get_lapack_funcs
 
 from .history import Recorder, start_point
 from .linesearch import strong_wolfe
@@ -248,6 +249,23 @@ def lbfgs(objective, theta0=None, *, tol=1e-4, max_iter=100, history_size=10, ca
 def _solve_spd(H, rhs):
     """Solve ``H x = rhs`` for a symmetric positive (semi-)definite ``H``.
 
+    On the CPU, LAPACK's ``posv`` (Cholesky factor and solve) is called directly:
+    the same factorisation as torch's, without its per-call overhead (about 35 us
+    against 5 us at 31 x 31, a sixth of a small Newton iteration). Where it fails,
+    and on other devices, ``_solve_spd_torch``.
+    """
+    if H.device.type == "cpu" and not H.requires_grad and not rhs.requires_grad:
+        a, b = H.numpy(), rhs.numpy()
+        (posv,) = get_lapack_funcs(("posv",), (a, b))
+        _, x, info = posv(a, b)  # copies of a and b: the caller's H and rhs are kept
+        if info == 0:
+            return torch.from_numpy(x)
+    return _solve_spd_torch(H, rhs)
+
+
+def _solve_spd_torch(H, rhs):
+    """``_solve_spd`` in torch, on any device.
+
     Cholesky first; if ``H`` is numerically singular (e.g. collinear features, or
     the flat directions of separable data), add a growing multiple of the
     identity until the factorisation succeeds.
@@ -312,13 +330,13 @@ def newton(objective, theta0=None, *, tol=1e-4, max_iter=100, callback=None):
         # ~40 passes over X per iteration.
         step = min(1.0, 2.0 * step)
         for _ in range(60):
-            f_new, g_new = objective.value_grad(theta + step * d)
+            theta_new = theta + step * d
+            f_new, g_new = objective.value_grad(theta_new)
             if float(f_new) <= f0 + 1e-4 * step * slope + noise:  # Armijo, up to rounding
                 break
             step *= 0.5
         else:
             return theta, rec.finish(False, _NO_STEP)
-        theta = theta + step * d
-        f, g = f_new, g_new
+        theta, f, g = theta_new, f_new, g_new
     converged = rec(theta, f, g) <= tol
     return theta, rec.finish(converged, "gradient norm <= tol" if converged else "max_iter reached")
