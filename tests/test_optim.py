@@ -659,6 +659,52 @@ def test_fused_logistic_loss_is_exact_at_every_logit_scale(scale):
     assert abs(loss_right - expected_right) <= 1e-12 * expected_right
 
 
+@pytest.mark.skipif(not _fused.available(), reason="numba is not installed")
+def test_fused_exp_is_within_one_ulp_of_numpy():
+    """The float32 kernel's exp (a polynomial and bit casts, so that a loop of them vectorises)."""
+    import numba
+
+    @numba.njit
+    def many(x, out):
+        for i in range(x.shape[0]):
+            out[i] = _fused._exp_nonpositive(x[i])
+
+    rng = np.random.default_rng(11)
+    x = np.concatenate([-rng.random(100_000) * 708, -rng.random(100_000) * 2, [0.0, -0.0, -1e-300, -708.0]])
+    out = np.empty_like(x)
+    many(x, out)
+    ref = np.exp(x)
+    assert np.max(np.abs(out - ref) / np.spacing(ref)) <= 1.0
+    below = np.array([-708.5, -745.0, -1e308, -708.0])  # taken as exp(-708): tiny, positive, finite
+    out = np.empty_like(below)
+    many(below, out)
+    assert np.all(out == out[-1]) and abs(out[-1] - np.exp(-708.0)) <= np.spacing(np.exp(-708.0))
+
+
+@pytest.mark.skipif(not _fused.available(), reason="numba is not installed")
+@pytest.mark.parametrize("scale", [0.01, 1.0, 10.0, 100.0, 1000.0])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_fused_float32_chunks_agree_with_float64_at_every_logit_scale(scale, weighted):
+    """float32 input takes the chunked kernel: loss and gradient as the float64 formulas on the same
+    float32 numbers, to float32 precision, with a partial last chunk and an odd number of rows."""
+    rng = np.random.default_rng(6)
+    N, D = 4_001, 3
+    X = rng.standard_normal((N, D)).astype(np.float32)
+    t = (rng.random(N) < 0.5).astype(np.float32)
+    w = (scale * np.array([1.0, -0.5, 0.25])).astype(np.float32)
+    s = rng.random(N).astype(np.float32) if weighted else None
+    z = np.empty(N, np.float32)
+    loss, g, gb = _fused.logistic_sums(X, t, w, 0.5, z, sample_weight=s)
+    X64, t64, s64 = X.astype(np.float64), t.astype(np.float64), 1.0 if s is None else s.astype(np.float64)
+    z_ref = X64 @ w.astype(np.float64) + 0.5
+    expected = (s64 * np.logaddexp(0.0, (1 - 2 * t64) * z_ref)).sum()
+    assert abs(loss - expected) <= 1e-5 * expected
+    r = s64 * (scipy.special.expit(z_ref) - t64)
+    assert np.abs(g - X64.T @ r).max() <= 1e-5 * np.abs(X64.T @ r).max()
+    assert abs(gb - r.sum()) <= 1e-5 * np.abs(r).sum()
+    np.testing.assert_allclose(z, z_ref, rtol=1e-5, atol=1e-5 * scale)
+
+
 def test_without_numba_the_objectives_use_torch_blocks_and_the_kernel_says_why(monkeypatch):
     monkeypatch.setattr(_fused, "numba", None)
     assert not optim.fused_kernel_available()
