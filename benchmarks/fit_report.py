@@ -159,7 +159,7 @@ def build_markdown(record):
             ["library", "solver", "dtype", "threads", "tol", "median", "min", "IQR/med", "n", "iters", "f - f*",
              "target met", "x fastest sklearn", "mem / X", "config"], rows))
         if p.get("skipped"):
-            lines.append(f"\nNot run at this size (time budget): sklearn {', '.join(p['skipped'])}.")
+            lines.append(f"\nNot run at this size (time budget): {', '.join(p['skipped'])}.")
     if record.get("memory_crosscheck"):
         lines += ["", "## Memory cross-check (fresh process per fit, ru_maxrss delta, default malloc)", ""]
         lines.append(common.markdown_table(

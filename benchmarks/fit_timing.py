@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fit_setup import (  # noqa: E402
     LARGE_N,
+    LARGEST_ENTRIES,
     LIBLINEAR_C_UNPENALISED,
     MATHCORE_CONFIGS,
     MATHCORE_MAX_ITER,
@@ -21,6 +22,7 @@ from fit_setup import (  # noqa: E402
     SKLEARN_ALWAYS_ALL_CONFIGS,
     SKLEARN_MAX_ITER,
     SKLEARN_SKIP_LARGE,
+    SKLEARN_SKIP_LARGEST,
     SKLEARN_SOLVERS,
     SWEEP_BUDGET_S,
     TARGETS,
@@ -226,7 +228,7 @@ def mathcore_worker(spec):
                     pending.append((row, {"fit": fit, "tol": chosen["tol"], "config": c,
                                           "enter": _torch_threads, "first": chosen["time_s"]}))
         rows = _finish_rows(pending, quick, f"mathcore {prob['name']}") + failed
-        out["problems"].append({"name": prob["name"], "f_star_own": f_star_own, "rows": rows})
+        out["problems"].append({"name": prob["name"], "f_star_own": f_star_own, "rows": rows, "skipped": []})
     out["load_end"] = os.getloadavg()[0]
     return out
 
@@ -271,8 +273,9 @@ def sklearn_worker(spec):
         target = TARGETS["float64"]
         failed, pending, skipped = [], [], []
         for solver in SKLEARN_SOLVERS:
-            if solver in SKLEARN_SKIP_LARGE and X.shape[0] >= LARGE_N:
-                skipped.append(solver)
+            if ((solver in SKLEARN_SKIP_LARGE and X.shape[0] >= LARGE_N)
+                    or (solver in SKLEARN_SKIP_LARGEST and X.size >= LARGEST_ENTRIES)):
+                skipped.append(f"sklearn {solver}")
                 continue
             fit = sklearn_fit(solver, X, y, lam)
             sklearn_fit(solver, X[:1000], y[:1000], lam)(1e-3)  # warm-up
@@ -306,6 +309,10 @@ def statsmodels_worker(spec):
         X, t = load(prob, "X64"), load(prob, "t")
         lam, w_star = prob["lam"], np.asarray(prob["w_star"])
         f_star_own = objective_np(X, 1.0 - 2.0 * t, lam, w_star)
+        if X.size >= LARGEST_ENTRIES:  # time budget (fit_setup.LARGEST_ENTRIES)
+            out["problems"].append({"name": prob["name"], "f_star_own": f_star_own, "rows": [],
+                                    "skipped": ["statsmodels newton"]})
+            continue
         gap_of = _gap_numpy(X, t, lam, f_star_own)
         target = TARGETS["float64"]
         fit = statsmodels_fit(X, t, lam)
@@ -318,6 +325,6 @@ def statsmodels_worker(spec):
         else:
             rows = [row]
             print(f"  statsmodels {prob['name']}: target not met (best gap {best_gap(steps)})", flush=True)
-        out["problems"].append({"name": prob["name"], "f_star_own": f_star_own, "rows": rows})
+        out["problems"].append({"name": prob["name"], "f_star_own": f_star_own, "rows": rows, "skipped": []})
     out["load_end"] = os.getloadavg()[0]
     return out
