@@ -141,6 +141,39 @@ def _variants(family, X, w, t):
 
 PROBE = "read probe"
 FIT_PASS = "fit's pass (fused kernel)"
+DOTS = "dot products only"
+DOTS_BLOCK_BYTES = 256 * 2**10  # the fused kernel's block size (mathcore.optim._fused.BLOCK_BYTES)
+
+
+def _dots_only(X, w):
+    """``z = X w`` over blocks of rows on the fit's worker threads, compiled by numba; None without numba.
+
+    The fit's pass minus its work per row (exponential, division, loss terms) and its update
+    ``g += r_i x_i``: every byte of ``X`` read once, one multiply-add each. Timed at one size, in
+    the same rounds as the fit's pass, it shows how much of the pass's time that work adds.
+    """
+    try:
+        import numba
+    except ImportError:
+        return None
+    import numpy as np
+
+    from mathcore.optim.workers import map_ranges, pass_threads
+
+    @numba.njit(nogil=True, fastmath={"reassoc", "contract"})
+    def kernel(X, w, z, zero, block, first, last):
+        n, d = X.shape
+        for i in range(first * block, min(n, last * block)):
+            acc = zero  # in X's dtype, as the fit's float32 kernel sums
+            for j in range(d):
+                acc += X[i, j] * w[j]
+            z[i] = acc
+
+    Xn, wn = X.numpy(), w.numpy()
+    z = np.empty(Xn.shape[0], Xn.dtype)
+    block = max(64, DOTS_BLOCK_BYTES // (Xn.shape[1] * Xn.itemsize))
+    n_blocks = -(-Xn.shape[0] // block)
+    return lambda: map_ranges(lambda lo, hi: kernel(Xn, wn, z, Xn.dtype.type(0), block, lo, hi), n_blocks, pass_threads())
 
 
 def _read_probe(family, spec, dev):
@@ -227,6 +260,10 @@ def worker(family, spec):
                 )
                 data = tuple(a.to(dev) for a in data)
             fns = _variants(family, *data)
+            if family == "torch-cpu" and [N, D] == list(spec["sweep_size"]):
+                dots = _dots_only(*data[:2])
+                if dots is not None:
+                    fns[DOTS] = dots
             if family != "torch-cuda" and [N, D] == list(spec["sweep_size"]):
                 itemsize = np.dtype(dtype).itemsize
                 for kib in SWEEP_KIB:
@@ -248,6 +285,13 @@ def worker(family, spec):
                 if variant == PROBE:
                     continue
                 tm = timings[variant]
+                if variant == DOTS:  # a probe, not a gradient: recorded apart from the rows
+                    out.setdefault("dots_only", []).append({
+                        "dtype": dtype, "N": N, "D": D, "timing": tm.as_dict(), "median_s": tm.median,
+                        "compulsory_bytes": nbytes, "gbps": nbytes / tm.median / 1e9, "probe_read_gbps": probe_gbps,
+                        "frac_read_inround": nbytes / tm.median / 1e9 / probe_gbps,
+                        "fit_pass_median_s": timings[FIT_PASS].median if FIT_PASS in timings else None})
+                    continue
                 swept = variant.startswith(SWEEP_PREFIX)
                 if swept or (variant == "blocked+prefetch" and [N, D] == list(spec["sweep_size"])):
                     out.setdefault("block_sweep", []).append({
@@ -479,6 +523,15 @@ def build_markdown(record):
             [[b["family"], b["dtype"], f"{b['N']:.0e}".replace("+0", ""), b["D"], b["block_kib"],
               _fmt(b["median_s"] * 1e3), _fmt(b["gbps"]), round(100 * b["frac_read_inround"]),
               "default" if b.get("default") else ""] for b in record["block_sweep"]]))
+    if record.get("dots_only"):
+        lines += ["", "## The fit's pass without its work per row", "",
+                  f"`{DOTS}`: z = X w only, in the fused kernel's blocks and threads, timed in the same "
+                  "rounds as the fit's pass (torch-cpu worker):", ""]
+        lines.append(common.markdown_table(
+            ["dtype", "N", "D", "median ms", "% read (in-round)", "fit's pass ms"],
+            [[d["dtype"], f"{d['N']:.0e}".replace("+0", ""), d["D"], _fmt(d["median_s"] * 1e3),
+              round(100 * d["frac_read_inround"]), _fmt((d["fit_pass_median_s"] or float("nan")) * 1e3)]
+             for d in record["dots_only"]]))
     lines += ["", "## CPU/GPU crossover", ""]
     if not record.get("crossover"):
         lines.append("Not measured (no CUDA device on this machine).")
@@ -593,6 +646,7 @@ def main(argv=None):
     }
     record["block_sweep"] = sorted((b for w in workers for b in w.get("block_sweep", [])),
                                    key=lambda b: (b["family"], b["dtype"], b["block_kib"]))
+    record["dots_only"] = [d for w in workers for d in w.get("dots_only", [])]
     record["goals"] = evaluate_goals(rows, gpu_present=any(w["family"] == "torch-cuda" for w in workers))
     record["crossover"] = crossover(rows)
     meta["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
