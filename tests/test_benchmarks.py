@@ -168,6 +168,22 @@ def test_committed_block_sweep_has_the_default_block_for_each_cpu_family():
     assert all(b["rel_err_vs_float64"] < (1e-12 if b["dtype"] == "float64" else 1e-4) for b in sweep)
 
 
+def test_committed_dots_only_probe_sits_beside_the_fit_pass_of_its_rounds(bg):
+    """z = X w alone is recorded at the headline size for both dtypes, apart from the gradient rows,
+    with the fit's pass and the read probe of the same rounds."""
+    rec = json.loads((RESULTS / "gradient.json").read_text())
+    dots = rec["dots_only"]
+    assert sorted(d["dtype"] for d in dots) == ["float32", "float64"]
+    assert not [r for r in rec["rows"] if r["variant"] == bg.DOTS]  # never a candidate for the goal
+    for d in dots:
+        assert (d["N"], d["D"]) == bg.HEADLINE
+        whole = next(r for r in rec["rows"] if (r["family"], r["variant"], r["dtype"], r["N"], r["D"])
+                     == ("torch-cpu", bg.FIT_PASS, d["dtype"], d["N"], d["D"]))
+        assert d["fit_pass_median_s"] == whole["median_s"] and d["probe_read_gbps"] == whole["probe_read_gbps"]
+        assert d["compulsory_bytes"] == whole["compulsory_bytes"]
+        assert abs(d["frac_read_inround"] - d["compulsory_bytes"] / d["median_s"] / 1e9 / d["probe_read_gbps"]) < 1e-12
+
+
 def test_committed_gradient_goals_follow_from_the_committed_rows(bg):
     rec = json.loads((RESULTS / "gradient.json").read_text())
     gpu = any(r["family"] == "torch-cuda" for r in rec["rows"])
