@@ -25,7 +25,8 @@ Protocol
    evaluated in float64 on the float64 data) is the one timed. A solver that
    reaches the target at no ``tol`` is reported as "target not met" and gets no
    time.
-3. Medians of 21 fits under 10 ms, 7 under 1 s, 5 under 10 s and 3 from there on; min, quartiles and ``n`` are recorded.
+3. Medians of 21 fits under 10 ms, 7 under 1 s, 5 under 10 s and 3 from there on; min,
+   quartiles and ``n`` are recorded.
    ``--quick``: 3 fits. Within a process, all the solvers and configurations of
    one problem are timed interleaved (round-robin, rotating order), so that load
    from other processes on a shared machine hits them alike.

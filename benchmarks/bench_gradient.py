@@ -151,6 +151,7 @@ def _dots_only(X, w):
     The fit's pass minus its work per row (exponential, division, loss terms) and its update
     ``g += r_i x_i``: every byte of ``X`` read once, one multiply-add each. Timed at one size, in
     the same rounds as the fit's pass, it shows how much of the pass's time that work adds.
+    The returned function returns ``z`` (the worker checks it against ``X @ w``).
     """
     try:
         import numba
@@ -173,7 +174,13 @@ def _dots_only(X, w):
     z = np.empty(Xn.shape[0], Xn.dtype)
     block = max(64, DOTS_BLOCK_BYTES // (Xn.shape[1] * Xn.itemsize))
     n_blocks = -(-Xn.shape[0] // block)
-    return lambda: map_ranges(lambda lo, hi: kernel(Xn, wn, z, Xn.dtype.type(0), block, lo, hi), n_blocks, pass_threads())
+    zero = Xn.dtype.type(0)
+
+    def run():
+        map_ranges(lambda lo, hi: kernel(Xn, wn, z, zero, block, lo, hi), n_blocks, pass_threads())
+        return z
+
+    return run
 
 
 def _read_probe(family, spec, dev):
@@ -286,6 +293,10 @@ def worker(family, spec):
                     continue
                 tm = timings[variant]
                 if variant == DOTS:  # a probe, not a gradient: recorded apart from the rows
+                    z_ref = data[0].double() @ data[1].double()
+                    z_err = float((torch.from_numpy(fn()).double() - z_ref).abs().max() / z_ref.abs().max())
+                    if z_err > (1e-12 if dtype == "float64" else 1e-5):  # a timing of wrong sums is no probe
+                        raise RuntimeError(f"{DOTS}: z differs from X @ w by {z_err:.1e} (relative), {dtype}")
                     out.setdefault("dots_only", []).append({
                         "dtype": dtype, "N": N, "D": D, "timing": tm.as_dict(), "median_s": tm.median,
                         "compulsory_bytes": nbytes, "gbps": nbytes / tm.median / 1e9, "probe_read_gbps": probe_gbps,

@@ -22,9 +22,10 @@ would change torch's thread count).
 
 float32 input takes a second logistic kernel, ``_logistic_chunk_kernel``: the work per row (an
 exponential, a division, the loss terms) weighs more in float32, whose rows carry half the bytes
-(the Performance page splits a pass into its parts per row and per column). It computes ``z`` for a chunk of ``CHUNK`` rows, then those scalar terms for the whole chunk
-in one loop that LLVM vectorises (a polynomial ``exp``, no calls, no branches), then the updates,
-all in float32 arithmetic with the chunk's ``X^T r`` added into float64 partials. In float64 the
+(the Performance page measures what that work adds to a pass). It computes ``z`` for a chunk of
+``CHUNK`` rows, then those scalar terms for the whole chunk in one loop that LLVM vectorises (a
+polynomial ``exp``, no calls, no branches), then the updates, all in float32 arithmetic with the
+chunk's ``X^T r`` added into float64 partials. In float64 the
 same structure was slower (its bursts of reads overlap the arithmetic less), so float64 keeps the
 row-pair kernel (measured in one process, N = 1e6, D = 100, 2 cores).
 
