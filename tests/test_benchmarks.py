@@ -70,13 +70,19 @@ def test_gpu_goals_say_not_measured_without_a_gpu(bg):
     assert goals["gradient-cpu-float64"]["met"] is None  # no row at all: nothing is claimed
 
 
-def test_gpu_goal_uses_the_worst_large_row(bg):
+def test_gpu_goal_uses_the_worst_large_size_at_its_fastest_variant(bg):
     rows = [row("torch-cuda", "one-liner", 10**7, 100, "float64", 1e-3, copy=0.8),  # 8e9 bytes
             row("torch-cuda", "one-liner", 10**6, 100, "float64", 1e-3, copy=0.9),  # 8e8 bytes: too small
             row("torch-cuda", "one-liner", 10**7, 10, "float64", 1e-3, copy=0.65)]  # 8e8: too small too
     rows.append(row("torch-cuda", "one-liner", 2 * 10**7, 10, "float64", 1e-3, copy=0.6))  # 1.6e9: counts
     g = {g["id"]: g for g in bg.evaluate_goals(rows, gpu_present=True)}["gradient-gpu-float64"]
     assert g["value"] == pytest.approx(0.6) and g["met"] is False
+    # each size is read from its fastest variant: the fused kernel lifts 2e7 x 10 to 0.75, 1e7 x 100 stays 0.8
+    rows.append(row("torch-cuda", "fit's pass (fused kernel)", 2 * 10**7, 10, "float64", 1e-3, copy=0.75))
+    rows.append(row("torch-cuda", "fit's pass (fused kernel)", 10**7, 100, "float64", 1e-3, copy=0.5))
+    g = {g["id"]: g for g in bg.evaluate_goals(rows, gpu_present=True)}["gradient-gpu-float64"]
+    assert g["value"] == pytest.approx(0.75) and g["met"] is True
+    assert "fused kernel" in g["note"] and "N=2e+07, D=10" in g["note"]
 
 
 def test_crossover_is_the_size_from_which_the_gpu_always_wins(bg):
@@ -86,12 +92,17 @@ def test_crossover_is_the_size_from_which_the_gpu_always_wins(bg):
         rows.append(row("torch-cpu", "one-liner", N, 10, "float64", cpu_s * 2))
         rows.append(row("torch-cuda", "one-liner", N, 10, "float64", gpu_s, transfer=N * 1e-8))
     rows.append(row("torch-cuda", "one-liner", 10**7, 10, "float64", 1e-3, transfer=0.1))  # no CPU row
+    # a second GPU variant, faster only at 1e3: the comparison takes the faster GPU variant at each size
+    for N, gpu_s in [(10**3, 2e-6), (10**4, 9e-5), (10**5, 9e-5), (10**6, 2e-4)]:
+        rows.append(row("torch-cuda", "fit's pass (fused kernel)", N, 10, "float64", gpu_s, transfer=N * 1e-8))
     (c,) = bg.crossover(rows)
+    assert [p["gpu_path"] for p in c["points"]] == ["fit's pass (fused kernel)"] + ["one-liner"] * 3
+    assert c["points"][0]["gpu_s"] == 2e-6
     assert (c["D"], c["dtype"]) == (10, "float64")
     assert [p["N"] for p in c["points"]] == [10**3, 10**4, 10**5, 10**6]
     assert all(p["cpu_path"] == "numpy one-liner" for p in c["points"])
-    assert c["n_star_resident"] == 10**4
-    # with the copy: 1e4 -> 5e-5 + 1e-4 > 1e-4 (CPU wins); 1e5 -> 6e-5 + 1e-3 > 1e-3; 1e6 -> 1e-4 + 1e-2 > 1e-2
+    assert c["n_star_resident"] == 10**3  # the fused variant's 2e-6 s beats the CPU's 1e-5 s at 1e3
+    # with the copy: 1e3 -> 2e-6 + 1e-5 > 1e-5 (CPU wins); 1e4 -> 5e-5 + 1e-4 > 1e-4; 1e5 -> 6e-5 + 1e-3 > 1e-3; 1e6 -> 1e-4 + 1e-2 > 1e-2
     assert c["n_star_with_copy"] is None
 
 

@@ -8,12 +8,14 @@ is their composition with two matrix products, ``X^T dloss_dz(X w + b, t) / N``
 plus the penalty's gradient.
 """
 
+import warnings
+
 import numpy as np
 import torch
 from scipy.special import expit
 
 from ..symbolic.training import objective_functions
-from . import _fused
+from . import _fused, _triton
 from ._blocked import (
     CPU_BLOCK_BYTES,
     CPU_LOGISTIC_BLOCK_BYTES,
@@ -94,7 +96,9 @@ class LogisticObjective:
         wide = X.shape[1] >= CPU_PREFETCH_MIN_FEATURES
         self.block_rows = block_rows_for(X, block_rows, CPU_LOGISTIC_BLOCK_BYTES if wide else CPU_BLOCK_BYTES)
         self._prefetch = wide and X.device.type == "cpu"
-        self.fused = True  # large CPU passes take the numba kernel when it is installed
+        self.fused = True  # large CPU passes take the numba kernel when it is installed ...
+        # ... and on a GPU the Triton kernel (off after a failure there: see _gpu_pass)
+        self._gpu_kernel = _triton.available(X.device) and X.dtype in (torch.float32, torch.float64)
         self.fns = objective_functions("logistic", "torch")  # generated from the SymPy derivation
         # Small X on the CPU: the same generated functions for NumPy, a few microseconds per call
         # where each torch call costs several (SMALL_MAX_ENTRIES is measured by benchmarks/bench_small.py).
@@ -131,6 +135,8 @@ class LogisticObjective:
             return self._small_pass(theta, grad)
         if self.fused and use_fused(self.X):
             return self._fused_pass(theta, grad)
+        if self.fused and self._gpu_kernel:
+            return self._gpu_pass(theta, grad)
         if use_blocks(self.X):
             return self._blocked(theta, grad)
         return self._reference(theta, grad, self.X, self.t, self.sample_weight, keep_z=True)
@@ -222,6 +228,30 @@ class LogisticObjective:
             return self._finish(self.n_samples, w, loss, None, None, False)
         gb = torch.tensor(gb, dtype=X.dtype) if b is not None else None
         return self._finish(self.n_samples, w, loss, torch.from_numpy(gw).to(X.dtype), gb, True)
+
+    def _gpu_pass(self, theta, grad):
+        """The fused path on a GPU: the same sums in one read of ``X`` by the Triton kernel (see ``_triton``).
+
+        The kernel is compiled on first use on the reader's GPU and Triton; should that fail, a warning
+        says why and this objective goes on with the reference path (same results, two reads of ``X``).
+        """
+        X = self.X
+        if self._z is None or self._z.shape != (self.n_samples,):
+            self._z = X.new_empty(self.n_samples)
+        w, b = self.split(theta.detach())
+        try:
+            loss, gw, gb = _triton.logistic_sums(X, self.t, w, 0.0 if b is None else b, self._z,
+                                                 sample_weight=self.sample_weight, grad=grad)
+        except Exception as exc:  # noqa: BLE001 - any compile or launch failure: say it, then the reference path
+            warnings.warn(f"the fused GPU kernel failed ({type(exc).__name__}: {exc}); this objective uses the "
+                          "reference path instead", RuntimeWarning, stacklevel=4)
+            self._gpu_kernel = False
+            return self._reference(theta, grad, X, self.t, self.sample_weight, keep_z=True)
+        self._z_theta = theta.detach().clone()
+        if not grad:
+            return self._finish(self.n_samples, w, loss.to(X.dtype), None, None, False)
+        return self._finish(self.n_samples, w, loss.to(X.dtype), gw.to(X.dtype),
+                            gb.to(X.dtype) if b is not None else None, True)
 
     @np.errstate(over="ignore")  # exp overflows to inf for |z| > 709; the results are still exact
     def _small_pass(self, theta, grad):

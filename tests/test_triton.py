@@ -1,0 +1,182 @@
+"""The GPU kernel (``mathcore.optim._triton``), checked without a GPU.
+
+Triton runs a kernel in its interpreter (NumPy, one program at a time) when ``TRITON_INTERPRET=1``
+is set before it is imported, so those checks run in a subprocess. Its compiler needs no GPU
+either: the kernel is compiled here to machine code for the H100 (sm_90) and the A100 (sm_80).
+What neither can show is the kernel's speed; ``benchmarks/bench_gradient.py`` times it where
+CUDA is present.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+
+from mathcore.optim import _triton
+
+pytestmark = pytest.mark.skipif(_triton.triton is None, reason="Triton is not installed")
+
+# Run under TRITON_INTERPRET=1: the objective on CPU tensors takes the kernel (as on a GPU), and is
+# compared with the same objective on the reference path (``fused = False``).
+INTERPRETED = textwrap.dedent(r"""
+    import warnings
+
+    import torch
+
+    from mathcore import optim
+    from mathcore.optim import _fused, _triton, logistic
+
+    assert _triton.available("cpu")
+    logistic.SMALL_MAX_ENTRIES = -1  # not the NumPy path for small X ...
+    _fused.numba = None  # ... nor the numba kernel
+
+    def results(obj, theta):
+        return (*obj.value_grad(theta), obj.value(theta), obj.hessian(theta), obj.decision(theta))
+
+    calls = []
+    kernel_sums = _triton.logistic_sums
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return kernel_sums(*args, **kwargs)
+
+    _triton.logistic_sums = counted
+    checked = 0
+    # N below one program (64 rows), exactly one, not a multiple; D = 1, D across two column tiles
+    for (n, d), dtype, intercept, weighted in [
+        ((1, 1), torch.float64, True, False), ((63, 3), torch.float64, False, True),
+        ((64, 1), torch.float64, True, True), ((130, 100), torch.float64, True, False),
+        ((257, 65), torch.float64, False, False), ((200, 70), torch.float32, True, True),
+    ]:
+        g = torch.Generator().manual_seed(n * 1000 + d)
+        X = torch.randn(n, 2 * d, dtype=dtype, generator=g)
+        if n % 2:
+            X = X[:, ::2]  # a column-strided view
+        else:
+            X = X[:, :d]  # rows strided past their length
+        t = (torch.rand(n, generator=g) < 0.5).to(dtype)
+        s = torch.rand(n, generator=g, dtype=dtype) * 2 if weighted else None
+        theta = torch.linspace(-0.3, 0.3, d + intercept, dtype=dtype)
+        kernel = optim.LogisticObjective(X, t, lam=0.5, fit_intercept=intercept, sample_weight=s)
+        plain = optim.LogisticObjective(X, t, lam=0.5, fit_intercept=intercept, sample_weight=s)
+        plain.fused = False
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no fallback warning
+            before = len(calls)
+            fast = results(kernel, theta)
+            assert len(calls) == before + 2  # value_grad and value took the kernel (the Hessian reuses z)
+            ref = results(plain, theta)
+            assert len(calls) == before + 2
+        tol = dict(rtol=1e-12, atol=1e-14) if dtype == torch.float64 else dict(rtol=2e-5, atol=1e-6)
+        for a, b in zip(fast, ref, strict=True):
+            assert a.dtype == b.dtype and a.shape == b.shape, (a.dtype, b.dtype, a.shape, b.shape)
+            torch.testing.assert_close(a, b, **tol)
+        again = results(kernel, theta)
+        assert all(torch.equal(a, b) for a, b in zip(fast, again, strict=True))
+        checked += 1
+
+    # large margins: the loss sums log1p(e) for tiny e by its series, not log(1 + e) = 0
+    # (and z = X w + b is filled in)
+    z = torch.linspace(20.0, 700.0, 101, dtype=torch.float64)
+    filled = torch.empty(101, dtype=torch.float64)
+    loss, _, _ = kernel_sums(z[:, None], torch.ones(101, dtype=torch.float64), torch.ones(1, dtype=torch.float64),
+                             0.5, filled)
+    expected = torch.log1p(torch.exp(-(z + 0.5))).sum()
+    assert expected > 0 and abs(float(loss) - float(expected)) <= 1e-12 * float(expected), (loss, expected)
+    assert torch.equal(filled, z + 0.5)
+
+    # a failing kernel: one warning that says why, then the reference path, with the reference's results
+    X = torch.randn(100, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    t = (X[:, 0] > 0).to(torch.float64)
+    theta = torch.full((5,), 0.1, dtype=torch.float64)
+    broken = optim.LogisticObjective(X, t)
+    calls.clear()
+
+    def fail(*args, **kwargs):
+        calls.append(1)
+        raise RuntimeError("no such GPU")
+
+    _triton.logistic_sums = fail
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first = broken.value_grad(theta)
+        second = broken.value_grad(theta)
+    messages = [str(w.message) for w in caught if w.category is RuntimeWarning]
+    assert len(calls) == 1 and len(messages) == 1 and "no such GPU" in messages[0], messages
+    plain = optim.LogisticObjective(X, t)
+    plain.fused = False
+    for a, b, c in zip(first, second, plain.value_grad(theta), strict=True):
+        assert torch.equal(a, c) and torch.equal(b, c)
+    print("checked", checked)
+""")
+
+
+def test_kernel_equals_the_reference_path_in_the_interpreter():
+    """The objective on the kernel against the same objective on the reference path: value, gradient,
+    Hessian (from the kept z) and z itself, float64 to 1e-12 relative and float32 to 2e-5, weighted and
+    unweighted, with and without intercept, non-contiguous X; repeated calls give the same bits; tiny
+    log1p terms at large margins; a kernel that fails warns once and leaves the reference's results."""
+    env = {**os.environ, "TRITON_INTERPRET": "1"}
+    done = subprocess.run([sys.executable, "-c", INTERPRETED], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "checked 6", done.stdout
+
+
+@pytest.mark.parametrize(("dtype", "arch"), [("fp64", 90), ("fp32", 80)])
+def test_kernel_compiles_for_the_gpu(dtype, arch):
+    """Triton's compiler turns the kernel into a cubin for sm_90 (H100) and sm_80 (A100), here on the CPU:
+    the code a GPU would run, less its launch."""
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    names = ["X", "stride_n", "stride_d", "t", "s", "w", "b", "z", "loss_parts", "r_parts", "g_parts", "N", "D"]
+    types = [f"*{dtype}", "i64", "i64"] + [f"*{dtype}"] * 5 + ["*fp64", "*fp64", f"*{dtype}", "i32", "i32"]
+    constants = {"HAS_S": True, "GRAD": True, "ROWS": _triton.ROWS, "COLS": _triton.COLS,
+                 "SERIES_BELOW": _triton.SERIES_BELOW}
+    signature = dict(zip(names, types, strict=True)) | dict.fromkeys(constants, "constexpr")
+    source = ASTSource(fn=_triton.LOGISTIC_KERNEL, signature=signature,
+                       constexprs={(len(names) + k,): v for k, v in enumerate(constants.values())})
+    compiled = _triton.triton.compile(source, target=GPUTarget("cuda", arch, 32), options={"enable_fp_fusion": True})
+    assert len(compiled.asm["cubin"]) > 0
+    assert f".target sm_{arch}" in compiled.asm["ptx"]
+
+
+def test_kernel_refuses_a_cpu_tensor_outside_the_interpreter():
+    if _triton.interpreting():
+        pytest.skip("TRITON_INTERPRET=1 in this process")
+    X = torch.zeros(3, 2, dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"X: expected a tensor on a CUDA device .* got one on cpu"):
+        _triton.logistic_sums(X, torch.zeros(3, dtype=torch.float64), torch.zeros(2, dtype=torch.float64), 0.0,
+                              torch.empty(3, dtype=torch.float64))
+    assert not _triton.available("cpu")
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_kernel_on_the_gpu_equals_the_reference_path(dtype):
+    """On a GPU: the objective takes the kernel without a fallback warning, agrees with the same objective on
+    the reference path (float64 to 1e-12, float32 to 2e-5) and gives the same bits twice."""
+    import warnings
+
+    from mathcore import optim
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(100_003, 37, generator=g, dtype=dtype).cuda()
+    t = (torch.rand(100_003, generator=g) < 0.5).to(dtype).cuda()
+    s = (torch.rand(100_003, generator=g) * 2).to(dtype).cuda()
+    theta = torch.linspace(-0.2, 0.2, 38, dtype=dtype).cuda()
+    tol = dict(rtol=1e-12, atol=1e-14) if dtype == torch.float64 else dict(rtol=2e-5, atol=1e-6)
+    for weights in (None, s):
+        kernel = optim.LogisticObjective(X, t, lam=0.5, sample_weight=weights)
+        plain = optim.LogisticObjective(X, t, lam=0.5, sample_weight=weights)
+        plain.fused = False
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            fast, again = kernel.value_grad(theta), kernel.value_grad(theta)
+        for a, b, c in zip(fast, again, plain.value_grad(theta), strict=True):
+            assert torch.equal(a, b)
+            torch.testing.assert_close(a, c, **tol)
