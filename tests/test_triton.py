@@ -1,9 +1,9 @@
-"""The GPU kernel (``mathcore.optim._triton``), checked without a GPU.
+"""The GPU kernels (``mathcore.optim._triton``), checked without a GPU.
 
 Triton runs a kernel in its interpreter (NumPy, one program at a time) when ``TRITON_INTERPRET=1``
 is set before it is imported, so those checks run in a subprocess. Its compiler needs no GPU
-either: the kernel is compiled here to machine code for the H100 (sm_90) and the A100 (sm_80).
-What neither can show is the kernel's speed; ``benchmarks/bench_gradient.py`` times it where
+either: the kernels are compiled here to machine code for the H100 (sm_90) and the T4 (sm_75).
+What neither can show is their speed; ``benchmarks/bench_gradient.py`` times it where
 CUDA is present.
 """
 
@@ -19,8 +19,8 @@ from mathcore.optim import _triton
 
 pytestmark = pytest.mark.skipif(_triton.triton is None, reason="Triton is not installed")
 
-# Run under TRITON_INTERPRET=1: the objective on CPU tensors takes the kernel (as on a GPU), and is
-# compared with the same objective on the reference path (``fused = False``).
+# Run under TRITON_INTERPRET=1: the objectives on CPU tensors take the kernels (as on a GPU), and are
+# compared with the same objectives on the reference path (``fused = False``).
 INTERPRETED = textwrap.dedent(r"""
     import warnings
 
@@ -78,6 +78,52 @@ INTERPRETED = textwrap.dedent(r"""
         assert all(torch.equal(a, b) for a, b in zip(fast, again, strict=True))
         checked += 1
 
+    # softmax: 2, 3 and 16 classes (the kernel's limit), then 17 (the reference path)
+    softmax_calls = []
+    softmax_sums = _triton.softmax_sums
+
+    def counted_softmax(*args, **kwargs):
+        softmax_calls.append(1)
+        return softmax_sums(*args, **kwargs)
+
+    _triton.softmax_sums = counted_softmax
+    for (n, d, k), dtype, intercept, weighted in [
+        ((1, 1, 2), torch.float64, True, False), ((63, 3, 3), torch.float64, False, True),
+        ((130, 100, 16), torch.float64, True, True), ((200, 70, 5), torch.float32, True, False),
+    ]:
+        g = torch.Generator().manual_seed(n * 100 + k)
+        X = torch.randn(n, 2 * d, dtype=dtype, generator=g)[:, ::2]
+        y = torch.randint(0, k, (n,), generator=g)
+        s = torch.rand(n, generator=g, dtype=dtype) * 2 if weighted else None
+        theta = torch.linspace(-0.3, 0.3, k * (d + intercept), dtype=dtype)
+        kernel = optim.SoftmaxObjective(X, y, k, lam=0.5, fit_intercept=intercept, sample_weight=s)
+        plain = optim.SoftmaxObjective(X, y, k, lam=0.5, fit_intercept=intercept, sample_weight=s)
+        plain.fused = False
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            before = len(softmax_calls)
+            fast = results(kernel, theta)
+            assert len(softmax_calls) == before + 2
+            ref = results(plain, theta)
+            assert len(softmax_calls) == before + 2
+        tol = dict(rtol=1e-12, atol=1e-14) if dtype == torch.float64 else dict(rtol=2e-5, atol=1e-6)
+        for a, b in zip(fast, ref, strict=True):
+            assert a.dtype == b.dtype and a.shape == b.shape, (a.dtype, b.dtype, a.shape, b.shape)
+            torch.testing.assert_close(a, b, **tol)
+        assert all(torch.equal(a, b) for a, b in zip(fast, results(kernel, theta), strict=True))
+        checked += 1
+    X = torch.randn(40, 3, dtype=torch.float64)
+    many = optim.SoftmaxObjective(X, torch.arange(40) % 17, 17)
+    before = len(softmax_calls)
+    many.value_grad(torch.zeros(17 * 4, dtype=torch.float64))
+    assert len(softmax_calls) == before  # 17 classes: not the kernel
+    try:
+        softmax_sums(X, torch.zeros(40, dtype=torch.int64), torch.zeros(17, 3, dtype=torch.float64),
+                     torch.zeros(17, dtype=torch.float64), torch.empty(40, 17, dtype=torch.float64))
+        raise AssertionError("17 classes accepted")
+    except ValueError as exc:
+        assert "W: expected 2 to 16 classes (rows), got 17" in str(exc), exc
+
     # large margins: the loss sums log1p(e) for tiny e by its series, not log(1 + e) = 0
     # (and z = X w + b is filled in)
     z = torch.linspace(20.0, 700.0, 101, dtype=torch.float64)
@@ -114,34 +160,43 @@ INTERPRETED = textwrap.dedent(r"""
 """)
 
 
-def test_kernel_equals_the_reference_path_in_the_interpreter():
-    """The objective on the kernel against the same objective on the reference path: value, gradient,
-    Hessian (from the kept z) and z itself, float64 to 1e-12 relative and float32 to 2e-5, weighted and
-    unweighted, with and without intercept, non-contiguous X; repeated calls give the same bits; tiny
-    log1p terms at large margins; a kernel that fails warns once and leaves the reference's results."""
+def test_kernels_equal_the_reference_path_in_the_interpreter():
+    """The objectives on the kernels against the same objectives on the reference path: value, gradient,
+    Hessian (from the kept logits) and the logits themselves, float64 to 1e-12 relative and float32 to 2e-5,
+    weighted and unweighted, with and without intercept, non-contiguous X, 2 to 16 classes (17 take the
+    reference path); repeated calls give the same bits; tiny log1p terms at large margins; a kernel that
+    fails warns once and leaves the reference's results."""
     env = {**os.environ, "TRITON_INTERPRET": "1"}
     done = subprocess.run([sys.executable, "-c", INTERPRETED], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip() == "checked 6", done.stdout
+    assert done.stdout.strip() == "checked 10", done.stdout
 
 
-@pytest.mark.parametrize(("dtype", "arch"), [("fp64", 90), ("fp32", 80)])
-def test_kernel_compiles_for_the_gpu(dtype, arch):
-    """Triton's compiler turns the kernel into a cubin for sm_90 (H100) and sm_80 (A100), here on the CPU:
-    the code a GPU would run, less its launch."""
+@pytest.mark.parametrize(("dtype", "arch"), [("fp64", 90), ("fp32", 75)])
+def test_kernels_compile_for_the_gpu(dtype, arch):
+    """Triton's compiler turns both kernels into cubins for sm_90 (H100) and sm_75 (T4, Colab's GPU), here
+    on the CPU: the code a GPU would run, less its launch; the softmax kernel's shared memory fits the
+    T4's 64 KiB."""
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
 
-    names = ["X", "stride_n", "stride_d", "t", "s", "w", "b", "z", "loss_parts", "r_parts", "g_parts", "N", "D"]
-    types = [f"*{dtype}", "i64", "i64"] + [f"*{dtype}"] * 5 + ["*fp64", "*fp64", f"*{dtype}", "i32", "i32"]
-    constants = {"HAS_S": True, "GRAD": True, "ROWS": _triton.ROWS, "COLS": _triton.COLS,
-                 "SERIES_BELOW": _triton.SERIES_BELOW}
-    signature = dict(zip(names, types, strict=True)) | dict.fromkeys(constants, "constexpr")
-    source = ASTSource(fn=_triton.LOGISTIC_KERNEL, signature=signature,
-                       constexprs={(len(names) + k,): v for k, v in enumerate(constants.values())})
-    compiled = _triton.triton.compile(source, target=GPUTarget("cuda", arch, 32), options={"enable_fp_fusion": True})
-    assert len(compiled.asm["cubin"]) > 0
-    assert f".target sm_{arch}" in compiled.asm["ptx"]
+    pointers = [f"*{dtype}", "i64", "i64"]
+    logistic = (["X", "stride_n", "stride_d", "t", "s", "w", "b", "z", "loss_parts", "r_parts", "g_parts", "N", "D"],
+                pointers + [f"*{dtype}"] * 5 + ["*fp64", "*fp64", f"*{dtype}", "i32", "i32"],
+                {"SERIES_BELOW": _triton.SERIES_BELOW}, {})
+    softmax = (["X", "stride_n", "stride_d", "y", "s", "W", "b", "Z", "loss_parts", "b_parts", "G_parts", "N", "D",
+                "K"], pointers + ["*i64"] + [f"*{dtype}"] * 4 + ["*fp64", "*fp64", f"*{dtype}", "i32", "i32", "i32"],
+               {"CLASSES": _triton.MAX_CLASSES}, {"num_stages": _triton.SOFTMAX_STAGES})
+    for kernel, (names, types, more, options) in [(_triton.LOGISTIC_KERNEL, logistic), (_triton.SOFTMAX_KERNEL, softmax)]:
+        constants = {"HAS_S": True, "GRAD": True, "ROWS": _triton.ROWS, "COLS": _triton.COLS, **more}
+        signature = dict(zip(names, types, strict=True)) | dict.fromkeys(constants, "constexpr")
+        source = ASTSource(fn=kernel, signature=signature,
+                           constexprs={(len(names) + k,): v for k, v in enumerate(constants.values())})
+        compiled = _triton.triton.compile(source, target=GPUTarget("cuda", arch, 32),
+                                          options={"enable_fp_fusion": True, **options})
+        assert len(compiled.asm["cubin"]) > 0
+        assert f".target sm_{arch}" in compiled.asm["ptx"]
+        assert compiled.metadata.shared <= 64 * 2**10
 
 
 def test_kernel_refuses_a_cpu_tensor_outside_the_interpreter():
@@ -157,8 +212,8 @@ def test_kernel_refuses_a_cpu_tensor_outside_the_interpreter():
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-def test_kernel_on_the_gpu_equals_the_reference_path(dtype):
-    """On a GPU: the objective takes the kernel without a fallback warning, agrees with the same objective on
+def test_kernels_on_the_gpu_equal_the_reference_path(dtype):
+    """On a GPU, two-class and 10-class: the objectives take the kernels without a fallback warning, agrees with the same objective on
     the reference path (float64 to 1e-12, float32 to 2e-5) and gives the same bits twice."""
     import warnings
 
@@ -178,5 +233,16 @@ def test_kernel_on_the_gpu_equals_the_reference_path(dtype):
             warnings.simplefilter("error")
             fast, again = kernel.value_grad(theta), kernel.value_grad(theta)
         for a, b, c in zip(fast, again, plain.value_grad(theta), strict=True):
+            assert torch.equal(a, b)
+            torch.testing.assert_close(a, c, **tol)
+        y = torch.randint(0, 10, (100_003,), generator=g).cuda()
+        kernel = optim.SoftmaxObjective(X, y, 10, lam=0.5, sample_weight=weights)
+        plain = optim.SoftmaxObjective(X, y, 10, lam=0.5, sample_weight=weights)
+        plain.fused = False
+        th = torch.linspace(-0.2, 0.2, 380, dtype=dtype).cuda()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            fast, again = kernel.value_grad(th), kernel.value_grad(th)
+        for a, b, c in zip(fast, again, plain.value_grad(th), strict=True):
             assert torch.equal(a, b)
             torch.testing.assert_close(a, c, **tol)

@@ -8,8 +8,6 @@ is their composition with two matrix products, ``X^T dloss_dz(X w + b, t) / N``
 plus the penalty's gradient.
 """
 
-import warnings
-
 import numpy as np
 import torch
 from scipy.special import expit
@@ -243,8 +241,7 @@ class LogisticObjective:
             loss, gw, gb = _triton.logistic_sums(X, self.t, w, 0.0 if b is None else b, self._z,
                                                  sample_weight=self.sample_weight, grad=grad)
         except Exception as exc:  # noqa: BLE001 - any compile or launch failure: say it, then the reference path
-            warnings.warn(f"the fused GPU kernel failed ({type(exc).__name__}: {exc}); this objective uses the "
-                          "reference path instead", RuntimeWarning, stacklevel=4)
+            _triton.fallback_warning(exc)
             self._gpu_kernel = False
             return self._reference(theta, grad, X, self.t, self.sample_weight, keep_z=True)
         self._z_theta = theta.detach().clone()

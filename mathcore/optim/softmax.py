@@ -10,7 +10,7 @@ the penalty's gradient.
 import torch
 
 from ..symbolic.training import objective_functions
-from . import _fused
+from . import _fused, _triton
 from ._blocked import (
     add_weighted_gram,
     gram_lambda_max,
@@ -79,7 +79,10 @@ class SoftmaxObjective:
         self.n_params = self.n_classes * self.n_cols
         self.block_rows = block_rows_for(X, block_rows)
         self.fns = objective_functions("softmax_ce", "torch")  # generated from the SymPy derivation
-        self.fused = True  # large CPU passes take the numba kernel when it is installed
+        self.fused = True  # large CPU passes take the numba kernel when it is installed ...
+        # ... and on a GPU the Triton kernel, up to its number of classes (off after a failure: see _gpu_pass)
+        self._gpu_kernel = (_triton.available(X.device) and X.dtype in (torch.float32, torch.float64)
+                            and self.n_classes <= _triton.MAX_CLASSES)
         self._z = None
         self._z_theta = None
 
@@ -105,6 +108,8 @@ class SoftmaxObjective:
             return self._reference(theta, grad, self.X[rows], self.y[rows], s, keep_z=False)
         if self.fused and use_fused(self.X):
             return self._fused_pass(theta, grad)
+        if self.fused and self._gpu_kernel:
+            return self._gpu_pass(theta, grad)
         if use_blocks(self.X):
             return self._blocked(theta, grad)
         return self._reference(theta, grad, self.X, self.y, self.sample_weight, keep_z=True)
@@ -187,6 +192,26 @@ class SoftmaxObjective:
             return self._finish(self.n_samples, W, loss, None, None, False)
         gb = torch.from_numpy(gb).to(X.dtype) if b is not None else None
         return self._finish(self.n_samples, W, loss, torch.from_numpy(GW).to(X.dtype), gb, True)
+
+    def _gpu_pass(self, theta, grad):
+        """The fused path on a GPU: the same sums in one read of ``X`` by the Triton kernel (see ``_triton``);
+        should it fail, a warning says why and this objective goes on with the reference path."""
+        X = self.X
+        if self._z is None or self._z.shape != (self.n_samples, self.n_classes):
+            self._z = X.new_empty(self.n_samples, self.n_classes)
+        W, b = self.split(theta.detach())
+        try:
+            loss, GW, gb = _triton.softmax_sums(X, self.y, W, b if b is not None else X.new_zeros(self.n_classes),
+                                                self._z, sample_weight=self.sample_weight, grad=grad)
+        except Exception as exc:  # noqa: BLE001 - any compile or launch failure: say it, then the reference path
+            _triton.fallback_warning(exc)
+            self._gpu_kernel = False
+            return self._reference(theta, grad, X, self.y, self.sample_weight, keep_z=True)
+        self._z_theta = theta.detach().clone()
+        if not grad:
+            return self._finish(self.n_samples, W, loss.to(X.dtype), None, None, False)
+        return self._finish(self.n_samples, W, loss.to(X.dtype), GW.to(X.dtype),
+                            gb.to(X.dtype) if b is not None else None, True)
 
     def value(self, theta, rows=None):
         """Objective ``f(theta)`` as a 0-d tensor (see ``LogisticObjective.value``)."""
