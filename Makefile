@@ -32,11 +32,12 @@ help:
 TORCH_INDEX_URL ?=
 TORCH_VERSION := $(shell sed -n 's/^torch==//p' requirements.txt)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-triton.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(if $(TORCH_INDEX_URL),$(BIN)/python -m pip install --quiet torch==$(TORCH_VERSION) --index-url $(TORCH_INDEX_URL))
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -c "import triton" 2>/dev/null || $(BIN)/python -m pip install --quiet -r requirements-triton.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
