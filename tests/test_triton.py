@@ -36,14 +36,35 @@ INTERPRETED = textwrap.dedent(r"""
     def results(obj, theta):
         return (*obj.value_grad(theta), obj.value(theta), obj.hessian(theta), obj.decision(theta))
 
-    calls = []
-    kernel_sums = _triton.logistic_sums
+    def counting(name):  # a wrapper that counts calls, in place of _triton.<name>: (the calls, the original)
+        original, calls = getattr(_triton, name), []
 
-    def counted(*args, **kwargs):
-        calls.append(1)
-        return kernel_sums(*args, **kwargs)
+        def counted(*args, **kwargs):
+            calls.append(1)
+            return original(*args, **kwargs)
 
-    _triton.logistic_sums = counted
+        setattr(_triton, name, counted)
+        return calls, original
+
+    # Two objectives from make(): the kernel's results against the reference path's, to 1e-12 (float64)
+    # or 2e-5 (float32); the kernel gives the same bits twice.
+    def compare(make, theta, calls):
+        kernel, plain = make(), make()
+        plain.fused = False
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no fallback warning
+            before = len(calls)
+            fast = results(kernel, theta)
+            assert len(calls) == before + 2  # value_grad and value took the kernel (the Hessian reuses z)
+            ref = results(plain, theta)
+            assert len(calls) == before + 2
+        f64 = theta.dtype == torch.float64
+        for a, b in zip(fast, ref, strict=True):
+            assert a.dtype == b.dtype and a.shape == b.shape, (a.dtype, b.dtype, a.shape, b.shape)
+            torch.testing.assert_close(a, b, rtol=1e-12 if f64 else 2e-5, atol=1e-14 if f64 else 1e-6)
+        assert all(torch.equal(a, b) for a, b in zip(fast, results(kernel, theta), strict=True))
+
+    calls, kernel_sums = counting("logistic_sums")
     checked = 0
     # N below one program (64 rows), exactly one, not a multiple; D = 1, D across two column tiles
     for (n, d), dtype, intercept, weighted in [
@@ -53,40 +74,15 @@ INTERPRETED = textwrap.dedent(r"""
     ]:
         g = torch.Generator().manual_seed(n * 1000 + d)
         X = torch.randn(n, 2 * d, dtype=dtype, generator=g)
-        if n % 2:
-            X = X[:, ::2]  # a column-strided view
-        else:
-            X = X[:, :d]  # rows strided past their length
+        X = X[:, ::2] if n % 2 else X[:, :d]  # column-strided, or rows strided past their length
         t = (torch.rand(n, generator=g) < 0.5).to(dtype)
         s = torch.rand(n, generator=g, dtype=dtype) * 2 if weighted else None
-        theta = torch.linspace(-0.3, 0.3, d + intercept, dtype=dtype)
-        kernel = optim.LogisticObjective(X, t, lam=0.5, fit_intercept=intercept, sample_weight=s)
-        plain = optim.LogisticObjective(X, t, lam=0.5, fit_intercept=intercept, sample_weight=s)
-        plain.fused = False
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # no fallback warning
-            before = len(calls)
-            fast = results(kernel, theta)
-            assert len(calls) == before + 2  # value_grad and value took the kernel (the Hessian reuses z)
-            ref = results(plain, theta)
-            assert len(calls) == before + 2
-        tol = dict(rtol=1e-12, atol=1e-14) if dtype == torch.float64 else dict(rtol=2e-5, atol=1e-6)
-        for a, b in zip(fast, ref, strict=True):
-            assert a.dtype == b.dtype and a.shape == b.shape, (a.dtype, b.dtype, a.shape, b.shape)
-            torch.testing.assert_close(a, b, **tol)
-        again = results(kernel, theta)
-        assert all(torch.equal(a, b) for a, b in zip(fast, again, strict=True))
+        compare(lambda: optim.LogisticObjective(X, t, lam=0.5, fit_intercept=intercept, sample_weight=s),
+                torch.linspace(-0.3, 0.3, d + intercept, dtype=dtype), calls)
         checked += 1
 
     # softmax: 2, 3 and 16 classes (the kernel's limit), then 17 (the reference path)
-    softmax_calls = []
-    softmax_sums = _triton.softmax_sums
-
-    def counted_softmax(*args, **kwargs):
-        softmax_calls.append(1)
-        return softmax_sums(*args, **kwargs)
-
-    _triton.softmax_sums = counted_softmax
+    softmax_calls, softmax_sums = counting("softmax_sums")
     for (n, d, k), dtype, intercept, weighted in [
         ((1, 1, 2), torch.float64, True, False), ((63, 3, 3), torch.float64, False, True),
         ((130, 100, 16), torch.float64, True, True), ((200, 70, 5), torch.float32, True, False),
@@ -95,22 +91,8 @@ INTERPRETED = textwrap.dedent(r"""
         X = torch.randn(n, 2 * d, dtype=dtype, generator=g)[:, ::2]
         y = torch.randint(0, k, (n,), generator=g)
         s = torch.rand(n, generator=g, dtype=dtype) * 2 if weighted else None
-        theta = torch.linspace(-0.3, 0.3, k * (d + intercept), dtype=dtype)
-        kernel = optim.SoftmaxObjective(X, y, k, lam=0.5, fit_intercept=intercept, sample_weight=s)
-        plain = optim.SoftmaxObjective(X, y, k, lam=0.5, fit_intercept=intercept, sample_weight=s)
-        plain.fused = False
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            before = len(softmax_calls)
-            fast = results(kernel, theta)
-            assert len(softmax_calls) == before + 2
-            ref = results(plain, theta)
-            assert len(softmax_calls) == before + 2
-        tol = dict(rtol=1e-12, atol=1e-14) if dtype == torch.float64 else dict(rtol=2e-5, atol=1e-6)
-        for a, b in zip(fast, ref, strict=True):
-            assert a.dtype == b.dtype and a.shape == b.shape, (a.dtype, b.dtype, a.shape, b.shape)
-            torch.testing.assert_close(a, b, **tol)
-        assert all(torch.equal(a, b) for a, b in zip(fast, results(kernel, theta), strict=True))
+        compare(lambda: optim.SoftmaxObjective(X, y, k, lam=0.5, fit_intercept=intercept, sample_weight=s),
+                torch.linspace(-0.3, 0.3, k * (d + intercept), dtype=dtype), softmax_calls)
         checked += 1
     X = torch.randn(40, 3, dtype=torch.float64)
     many = optim.SoftmaxObjective(X, torch.arange(40) % 17, 17)
@@ -209,40 +191,36 @@ def test_kernel_refuses_a_cpu_tensor_outside_the_interpreter():
     assert not _triton.available("cpu")
 
 
-@pytest.mark.gpu
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-def test_kernels_on_the_gpu_equal_the_reference_path(dtype):
-    """On a GPU, two-class and 10-class: the objectives take the kernels without a fallback warning, agrees with the same objective on
-    the reference path (float64 to 1e-12, float32 to 2e-5) and gives the same bits twice."""
+def check_on(device, dtype, n=100_003):
+    """Two-class and 10-class objectives on ``device``: the kernels without a fallback warning, equal to the
+    reference path (float64 to 1e-12, float32 to 2e-5) and the same bits twice."""
     import warnings
 
     from mathcore import optim
 
     g = torch.Generator().manual_seed(0)
-    X = torch.randn(100_003, 37, generator=g, dtype=dtype).cuda()
-    t = (torch.rand(100_003, generator=g) < 0.5).to(dtype).cuda()
-    s = (torch.rand(100_003, generator=g) * 2).to(dtype).cuda()
-    theta = torch.linspace(-0.2, 0.2, 38, dtype=dtype).cuda()
+    X = torch.randn(n, 37, generator=g, dtype=dtype).to(device)
+    t = (torch.rand(n, generator=g) < 0.5).to(dtype).to(device)
+    y = torch.randint(0, 10, (n,), generator=g).to(device)
+    s = (torch.rand(n, generator=g) * 2).to(dtype).to(device)
     tol = dict(rtol=1e-12, atol=1e-14) if dtype == torch.float64 else dict(rtol=2e-5, atol=1e-6)
     for weights in (None, s):
-        kernel = optim.LogisticObjective(X, t, lam=0.5, sample_weight=weights)
-        plain = optim.LogisticObjective(X, t, lam=0.5, sample_weight=weights)
-        plain.fused = False
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            fast, again = kernel.value_grad(theta), kernel.value_grad(theta)
-        for a, b, c in zip(fast, again, plain.value_grad(theta), strict=True):
-            assert torch.equal(a, b)
-            torch.testing.assert_close(a, c, **tol)
-        y = torch.randint(0, 10, (100_003,), generator=g).cuda()
-        kernel = optim.SoftmaxObjective(X, y, 10, lam=0.5, sample_weight=weights)
-        plain = optim.SoftmaxObjective(X, y, 10, lam=0.5, sample_weight=weights)
-        plain.fused = False
-        th = torch.linspace(-0.2, 0.2, 380, dtype=dtype).cuda()
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            fast, again = kernel.value_grad(th), kernel.value_grad(th)
-        for a, b, c in zip(fast, again, plain.value_grad(th), strict=True):
-            assert torch.equal(a, b)
-            torch.testing.assert_close(a, c, **tol)
+        for make, n_params in [(lambda w=weights: optim.LogisticObjective(X, t, lam=0.5, sample_weight=w), 38),
+                               (lambda w=weights: optim.SoftmaxObjective(X, y, 10, lam=0.5, sample_weight=w), 380)]:
+            kernel, plain = make(), make()
+            plain.fused = False
+            theta = torch.linspace(-0.2, 0.2, n_params, dtype=dtype).to(device)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                fast, again = kernel.value_grad(theta), kernel.value_grad(theta)
+            for a, b, c in zip(fast, again, plain.value_grad(theta), strict=True):
+                assert torch.equal(a, b)
+                torch.testing.assert_close(a, c, **tol)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_kernels_on_the_gpu_equal_the_reference_path(dtype):
+    """On a GPU (see ``check_on``)."""
+    check_on("cuda", dtype)
