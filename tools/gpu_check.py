@@ -17,9 +17,11 @@ imported from the working tree)::
 It runs, each step with its own time limit, and writes at most eight files into DIR:
 
 1. ``environment``: Python, torch, CUDA, the device (``summary.json``);
-2. ``pytest -m gpu``: CPU/GPU parity of losses and gradients, device handling (``pytest-gpu.txt``);
+2. ``pytest -m gpu``: CPU/GPU parity of losses and gradients, the fused Triton kernels against the
+   reference path, device handling (``pytest-gpu.txt``);
 3. Chapter 8 and the Performance page re-executed (the two executed notebooks);
-4. ``benchmarks/bench_gradient.py`` at full size: the torch-cuda rows up to N = 1e7, the GPU
+4. ``benchmarks/bench_gradient.py`` at full size: the torch-cuda rows up to N = 1e7 (the one-liner and
+   the fit's pass, which there is the Triton kernel), the GPU
    bandwidth goal and the CPU/GPU crossover (``gradient.json``, ``gradient.md``).
 
 Without CUDA (a rehearsal on a CPU-only machine) steps 2 and 4 say "skipped: no CUDA device" in the
