@@ -93,7 +93,7 @@ if triton is not None:  # the annotations name Triton's types
             rx = r.to(X.dtype.element_ty)
             for d0 in range(0, D, COLS):
                 x, cols = _rows_tile(X, at, live, stride_d, d0, D, COLS)
-                tl.store(g_parts + pid * D + cols, tl.sum(x * rx[:, None], axis=0), mask=cols < D)
+                tl.store(g_parts + pid.to(tl.int64) * D + cols, tl.sum(x * rx[:, None], axis=0), mask=cols < D)
 
     @triton.jit
     def _softmax_kernel(X, stride_n, stride_d, y, s, W, b, Z, loss_parts, b_parts, G_parts, N, D, K,
@@ -126,12 +126,13 @@ if triton is not None:  # the annotations name Triton's types
         tl.store(loss_parts + pid, tl.sum(tl.where(live, loss, 0.0), axis=0))
         if GRAD:
             r = tl.where(both, r, 0.0)
-            tl.store(b_parts + pid * CLASSES + ks, tl.sum(r, axis=0))
+            tl.store(b_parts + pid * K + ks, tl.sum(r, axis=0), mask=real)
             rt = tl.trans(r.to(X.dtype.element_ty))
+            mine = G_parts + pid.to(tl.int64) * K * D  # int64: the partials may pass 2^31 numbers
             for d0 in range(0, D, COLS):
                 x, cols = _rows_tile(X, at, live, stride_d, d0, D, COLS)
-                tl.store(G_parts + pid * CLASSES * D + ks[:, None] * D + cols[None, :],
-                         tl.dot(rt, x, input_precision="ieee"), mask=real[:, None] & (cols[None, :] < D))
+                tl.store(mine + ks[:, None] * D + cols[None, :], tl.dot(rt, x, input_precision="ieee"),
+                         mask=real[:, None] & (cols[None, :] < D))
 
     LOGISTIC_KERNEL = _logistic_kernel  # (the tests compile them for GPUs)
     SOFTMAX_KERNEL = _softmax_kernel
@@ -192,10 +193,10 @@ def softmax_sums(X, y, W, b, Z, *, sample_weight=None, grad=True):
         raise ValueError(f"W: expected 2 to {MAX_CLASSES} classes (rows), got {K}")
     n_programs = max(1, -(-N // ROWS))
     loss_parts = torch.empty(n_programs, dtype=torch.float64, device=X.device)
-    b_parts = torch.zeros((n_programs, MAX_CLASSES), dtype=torch.float64, device=X.device)
-    G_parts = torch.zeros((n_programs, MAX_CLASSES, D) if grad else (1, 1, 1), dtype=X.dtype, device=X.device)
+    b_parts = torch.zeros((n_programs, K), dtype=torch.float64, device=X.device)
+    G_parts = torch.zeros((n_programs, K, D) if grad else (1, 1, 1), dtype=X.dtype, device=X.device)
     s = X.new_zeros(1) if sample_weight is None else sample_weight.contiguous()  # (unread without weights)
     _launch(SOFTMAX_KERNEL, X, n_programs, y.contiguous(), s, W.contiguous(), _intercepts(b, X), Z,
             loss_parts, b_parts, G_parts, N, D, K, HAS_S=sample_weight is not None, GRAD=bool(grad),
             ROWS=ROWS, COLS=COLS, CLASSES=MAX_CLASSES, num_stages=SOFTMAX_STAGES)
-    return loss_parts.sum(), G_parts.sum(dim=0, dtype=torch.float64)[:K], b_parts.sum(dim=0)[:K]
+    return loss_parts.sum(), G_parts.sum(dim=0, dtype=torch.float64), b_parts.sum(dim=0)
